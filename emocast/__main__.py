@@ -1,0 +1,3 @@
+from emocast.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,290 @@
+"""Streaming video I/O with PyAV: H.264 yuv420p + AAC encode, frame-by-frame decode, probing.
+
+Frames are encoded as they arrive, so a 10-minute clip needs no more memory than a 1-minute one.
+The output is written to a temporary file beside the target and renamed only on success, so a
+failed or interrupted run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from emocast.errors import EmocastError
+
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
+AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+AUDIO_BITRATE = 128_000  # bits per second
+X264_OPTIONS = {"preset": "veryfast", "crf": "20", "movflags": "+faststart"}
+
+
+def check_output_path(out: str | os.PathLike, inputs: tuple[Path, ...] = ()) -> Path:
+    """Validate where a video will be written; raise EmocastError if it cannot be.
+
+    Args:
+        out: the target path; must end in .mp4 (or .m4v/.mov) and be in a writable folder.
+        inputs: the user's input files, which must never be overwritten.
+    """
+    out = Path(out).expanduser()
+    if out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise EmocastError(f"output {out} must end in .mp4")
+    if out.is_dir():
+        raise EmocastError(f"output {out} is a folder; give a file name ending in .mp4")
+    for path in inputs:
+        try:
+            if path.exists() and out.exists() and out.samefile(path):
+                raise EmocastError(f"output {out} is one of the input files; choose another name")
+        except OSError:
+            pass
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise EmocastError(f"cannot write {out}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise EmocastError(f"cannot write {out}: permission denied")
+    return out
+
+
+class VideoWriter:
+    """Encode RGB frames and the speech into an MP4, streaming, with an atomic rename at the end.
+
+    Audio is interleaved with the video as frames arrive (so the file streams in a browser), and
+    cut to the video's length.
+
+    Usage::
+
+        with VideoWriter("out.mp4", fps=25, size=(512, 512), audio_path="speech.wav") as writer:
+            for frame in frames:  # (H, W, 3) uint8 RGB
+                writer.write(frame)
+    """
+
+    def __init__(
+        self,
+        out: str | os.PathLike,
+        fps: int,
+        size: tuple[int, int],
+        audio_path: str | os.PathLike | None = None,
+        audio_samples: np.ndarray | None = None,
+        audio_rate: int = 16000,
+    ) -> None:
+        """Args:
+        out: the final .mp4 path.
+        fps: frames per second.
+        size: (width, height) in pixels; rounded down to even numbers (yuv420p).
+        audio_path: a file whose first audio stream is muxed as AAC (keeps its sample rate).
+        audio_samples: mono float32 samples at `audio_rate`, used when audio_path is None or unreadable.
+        """
+        import av
+
+        self.out = Path(out)
+        self.fps = int(fps)
+        self.width, self.height = int(size[0]) // 2 * 2, int(size[1]) // 2 * 2
+        self.num_frames = 0
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.out.stem}.", suffix=".part.mp4", dir=self.out.parent)
+        os.close(fd)
+        self._tmp = Path(tmp)
+        try:
+            self._container = av.open(str(self._tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
+            self._video = self._container.add_stream("libx264", rate=self.fps)
+            self._video.width, self._video.height = self.width, self.height
+            self._video.pix_fmt = "yuv420p"
+            self._video.options = dict(X264_OPTIONS)
+            self._video.codec_context.thread_count = 0  # let x264 pick (uses the other core)
+            self._audio_source, rate = _open_audio(audio_path, audio_samples, audio_rate)
+            self._audio = None
+            if self._audio_source is not None:
+                self._audio = self._container.add_stream("aac", rate=rate)
+                self._audio.bit_rate = AUDIO_BITRATE
+                self._audio.layout = "mono"
+                self._resampler = av.AudioResampler(format="fltp", layout="mono", rate=rate)
+                self._fifo = av.AudioFifo()
+                self._audio_rate = rate
+                self._audio_written = 0  # samples encoded so far
+        except Exception:
+            self.abort()
+            raise
+
+    def write(self, frame: np.ndarray) -> None:
+        """Encode one (H, W, 3) uint8 RGB frame."""
+        import av
+
+        if frame.shape[0] != self.height or frame.shape[1] != self.width:
+            frame = frame[: self.height, : self.width]
+        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame, dtype=np.uint8), format="rgb24")
+        vf.pts = self.num_frames
+        vf.time_base = Fraction(1, self.fps)
+        for packet in self._video.encode(vf):
+            self._container.mux(packet)
+        self.num_frames += 1
+        self._encode_audio_until(self.num_frames / self.fps, final=False)
+
+    def close(self) -> Path:
+        """Flush, cut the audio to the video's length, and move the file into place."""
+        try:
+            for packet in self._video.encode(None):
+                self._container.mux(packet)
+            if self._audio is not None:
+                self._encode_audio_until(self.num_frames / self.fps, final=True)
+                for packet in self._audio.encode(None):
+                    self._container.mux(packet)
+            self._container.close()
+        except Exception:
+            self.abort()
+            raise
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
+        os.replace(self._tmp, self.out)
+        return self.out
+
+    def abort(self) -> None:
+        """Drop the partial output."""
+        container = getattr(self, "_container", None)
+        if container is not None:
+            try:
+                container.close()
+            except Exception:  # noqa: BLE001 - the container may be broken already; we only clean up
+                pass
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def _encode_audio_until(self, seconds: float, final: bool) -> None:
+        if self._audio is None:
+            return
+        limit = int(round(seconds * self._audio_rate))
+        frame_size = self._audio.codec_context.frame_size or 1024
+        # pull decoded audio until enough is buffered for this point of the video
+        while self._audio_source is not None and self._audio_written + self._fifo.samples < limit + frame_size:
+            chunk = next(self._audio_source, None)
+            if chunk is None:
+                for out in self._resampler.resample(None):
+                    self._fifo.write(out)
+                self._audio_source = None
+                break
+            chunk.pts = None
+            for out in self._resampler.resample(chunk):
+                self._fifo.write(out)
+        while self._audio_written < limit and self._fifo.samples > 0:
+            if self._fifo.samples < frame_size and not final and self._audio_source is not None:
+                break
+            n = min(frame_size, self._fifo.samples, limit - self._audio_written)
+            frame = self._fifo.read(n)
+            frame.pts = self._audio_written
+            for packet in self._audio.encode(frame):
+                self._container.mux(packet)
+            self._audio_written += n
+
+
+def _open_audio(path, samples, samples_rate) -> tuple[Iterator | None, int]:
+    """A generator of decoded av.AudioFrames and the AAC sample rate to encode at."""
+    import av
+
+    if path is not None:
+        try:
+            probe_container = av.open(str(path))
+            with probe_container:
+                rate = probe_container.streams.audio[0].codec_context.sample_rate or 48000
+            return _decode_file(Path(path)), rate if rate in AAC_RATES else 48000
+        except (av.error.FFmpegError, OSError, IndexError):
+            if samples is None:
+                raise EmocastError(f"cannot read the audio in {path}") from None
+    if samples is not None:
+        return _frames_from_samples(samples, samples_rate), samples_rate
+    return None, 0
+
+
+def _decode_file(path: Path) -> Iterator:
+    import av
+
+    with av.open(str(path)) as source:
+        stream = source.streams.audio[0]
+        yield from source.decode(stream)
+
+
+def _frames_from_samples(samples: np.ndarray, rate: int, chunk: int = 16000) -> Iterator:
+    import av
+
+    for start in range(0, len(samples), chunk):
+        block = np.ascontiguousarray(samples[start : start + chunk], dtype=np.float32)[None, :]
+        frame = av.AudioFrame.from_ndarray(block, format="flt", layout="mono")
+        frame.sample_rate = rate
+        yield frame
+
+
+@dataclass
+class VideoInfo:
+    """What `probe` finds in a video file."""
+
+    width: int
+    height: int
+    fps: float
+    num_frames: int
+    duration: float  # seconds, of the video stream
+    video_codec: str
+    pix_fmt: str
+    audio_codec: str | None
+    audio_duration: float | None  # seconds
+    audio_rate: int | None
+
+
+def probe(path: str | os.PathLike) -> VideoInfo:
+    """Read stream types, size, fps, frame count and durations of a video file."""
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as e:
+        raise EmocastError(f"cannot read video {path}: {e}") from e
+    with container:
+        if not container.streams.video:
+            raise EmocastError(f"{path} has no video stream")
+        v = container.streams.video[0]
+        fps = float(v.average_rate or v.guessed_rate or 0)
+        num_frames = v.frames or 0
+        if num_frames == 0:
+            num_frames = sum(1 for _ in container.demux(v) if _.size)
+        duration = float(v.duration * v.time_base) if v.duration else num_frames / max(fps, 1e-9)
+        a = container.streams.audio[0] if container.streams.audio else None
+        audio_duration = float(a.duration * a.time_base) if a is not None and a.duration else None
+        return VideoInfo(
+            width=v.codec_context.width,
+            height=v.codec_context.height,
+            fps=fps,
+            num_frames=num_frames,
+            duration=duration,
+            video_codec=v.codec_context.name,
+            pix_fmt=v.codec_context.pix_fmt or "",
+            audio_codec=a.codec_context.name if a is not None else None,
+            audio_duration=audio_duration,
+            audio_rate=a.codec_context.sample_rate if a is not None else None,
+        )
+
+
+def iter_frames(path: str | os.PathLike, max_frames: int | None = None) -> Iterator[np.ndarray]:
+    """Decode a video frame by frame as (H, W, 3) uint8 RGB arrays, without holding them all."""
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as e:
+        raise EmocastError(f"cannot read video {path}: {e}") from e
+    with container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for i, frame in enumerate(container.decode(stream)):
+            if max_frames is not None and i >= max_frames:
+                break
+            yield frame.to_ndarray(format="rgb24")

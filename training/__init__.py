@@ -1,0 +1,1 @@
+"""Dataset builder and progressive EmoCAST trainer (run with python -m training.<tool>)."""
