@@ -1,0 +1,62 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emocast.errors import EmocastError
+from emocast.video import VideoWriter, check_output_path, iter_frames, probe
+
+
+def _moving_square(i: int, size: int = 128) -> np.ndarray:
+    frame = np.full((size, size, 3), 40, np.uint8)
+    x = 10 + 3 * i
+    frame[40:80, x : x + 30] = (220, 60, 30)
+    return frame
+
+
+def test_writer_streams_h264_aac_with_audio_cut_to_video(tmp_path: Path, speech_real: Path):
+    out = tmp_path / "v.mp4"
+    with VideoWriter(out, fps=25, size=(128, 128), audio_path=speech_real) as writer:
+        for i in range(50):  # 2 s of video over 11 s of audio
+            writer.write(_moving_square(i))
+    info = probe(out)
+    assert (info.video_codec, info.pix_fmt, info.audio_codec) == ("h264", "yuv420p", "aac")
+    assert (info.width, info.height, info.num_frames) == (128, 128, 50)
+    assert info.fps == pytest.approx(25)
+    assert info.audio_duration == pytest.approx(2.0, abs=1 / 25)
+    assert not list(tmp_path.glob("*.part*")), "temporary file left behind"
+
+
+def test_writer_colours_survive_encoding(tmp_path: Path):
+    out = tmp_path / "c.mp4"
+    with VideoWriter(out, fps=25, size=(128, 128), audio_samples=np.zeros(16000, np.float32)) as writer:
+        for i in range(5):
+            writer.write(_moving_square(i))
+    first = next(iter_frames(out))
+    expected = _moving_square(0)
+    assert np.abs(first.astype(int) - expected).mean() < 4
+    assert tuple(first[60, 20]) == pytest.approx((220, 60, 30), abs=12)
+
+
+def test_writer_abort_leaves_nothing(tmp_path: Path):
+    out = tmp_path / "a.mp4"
+    with pytest.raises(RuntimeError):
+        with VideoWriter(out, fps=25, size=(64, 64)) as writer:
+            writer.write(np.zeros((64, 64, 3), np.uint8))
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_output_path(tmp_path: Path, speech_short: Path):
+    assert check_output_path(tmp_path / "x.mp4") == tmp_path / "x.mp4"
+    with pytest.raises(EmocastError, match="must end in .mp4"):
+        check_output_path(tmp_path / "x.avi")
+    with pytest.raises(EmocastError, match="does not exist"):
+        check_output_path(tmp_path / "missing" / "x.mp4")
+    with pytest.raises(EmocastError, match="folder"):
+        (tmp_path / "d.mp4").mkdir()
+        check_output_path(tmp_path / "d.mp4")
+    same = tmp_path / "in.mp4"
+    same.write_bytes(b"x")
+    with pytest.raises(EmocastError, match="input"):
+        check_output_path(same, inputs=(same,))
