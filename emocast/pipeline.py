@@ -27,6 +27,7 @@ def generate(
     out: str | os.PathLike = "emocast.mp4",
     options: GenerateOptions | None = None,
     progress: ProgressFn | None = None,
+    timings: dict[str, float] | None = None,
     **option_overrides,
 ) -> Path:
     """Make a talking-portrait video.
@@ -39,6 +40,7 @@ def generate(
         out: the .mp4 to write (written atomically; never one of the inputs).
         options: rendering options; defaults to GenerateOptions().
         progress: called as progress(stage, fraction) while working.
+        timings: if given, filled with seconds spent per stage (prompt, audio, face, motion, render, encode).
         **option_overrides: any GenerateOptions field, e.g. size=256, fps=25, seed=1.
 
     Returns:
@@ -65,7 +67,7 @@ def generate(
         from emocast.diffusion.engine import generate_diffusion
 
         return generate_diffusion(image, audio, prompt, out, options, progress)
-    return _generate_mesh(image, audio, prompt, out, options, progress)
+    return _generate_mesh(image, audio, prompt, out, options, progress, timings if timings is not None else {})
 
 
 def select_engine(options: GenerateOptions) -> str:
@@ -86,7 +88,13 @@ def select_engine(options: GenerateOptions) -> str:
 
 
 def _generate_mesh(
-    image: Path, audio: Path, prompt: str, out: Path, options: GenerateOptions, progress: ProgressFn
+    image: Path,
+    audio: Path,
+    prompt: str,
+    out: Path,
+    options: GenerateOptions,
+    progress: ProgressFn,
+    timings: dict[str, float],
 ) -> Path:
     from emocast.audio.load import load_audio
     from emocast.audio.speech import analyze_speech
@@ -99,9 +107,12 @@ def _generate_mesh(
     from emocast.render.frames import render_frames
     from emocast.video import VideoWriter
 
+    clock = _StageClock(timings)
+
     # 1. understand: prompt -> emotion plan
     progress("prompt", 0.0)
     plan = analyze_prompt(prompt, intensity=options.intensity)
+    clock.lap("prompt")
     for warning in plan.warnings:
         logger.warning(warning)
 
@@ -109,6 +120,7 @@ def _generate_mesh(
     progress("audio", 0.0)
     track = load_audio(audio, max_seconds=options.max_audio_seconds)
     speech = analyze_speech(track, fps=options.fps)
+    clock.lap("audio")
 
     # 3. face: landmarks on the portrait, face-centred crop
     progress("face", 0.0)
@@ -117,11 +129,13 @@ def _generate_mesh(
     for warning in face.warnings:
         logger.warning(warning)
     crop = crop_face(face, options.size)
+    clock.lap("face")
 
     # 4. animate: expression per frame (voice-modulated) + visemes + head motion + blinks
     progress("motion", 0.0)
     expression = expression_track(plan, speech.prosody, voice_strength=options.voice_strength)
     motion = plan_motion(crop, expression, speech, options)
+    clock.lap("motion")
 
     # 5. render + encode, streaming frame by frame
     frames = render_frames(crop, motion)
@@ -134,11 +148,30 @@ def _generate_mesh(
         size = (options.size, options.size)
     with VideoWriter(out, fps=options.fps, size=size, audio_path=audio, audio_samples=track.samples) as writer:
         for i, frame in enumerate(frames):
+            clock.lap("render")
             writer.write(frame)
+            clock.lap("encode")
             if i % 10 == 0:
                 progress("render", i / max(speech.num_frames, 1))
+    clock.lap("encode")
     progress("done", 1.0)
     return out
+
+
+class _StageClock:
+    """Accumulates wall time per stage into a dict (seconds)."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        import time
+
+        self._now = time.perf_counter
+        self._last = self._now()
+        self.timings = timings
+
+    def lap(self, stage: str) -> None:
+        now = self._now()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self._last
+        self._last = now
 
 
 def _check_file(path: str | os.PathLike, what: str) -> Path:

@@ -1,0 +1,86 @@
+"""Speed and memory of the mesh engine, end to end.
+
+Times a 60 s clip (real speech looped) at 512^2, 25 fps, and prints the real-time factor
+(processing time / audio duration) per stage and overall, plus the peak RSS. With --long it also
+runs a 10-minute clip, to show memory does not grow with length. Each run is a fresh subprocess so
+peak RSS is that run's own.
+
+    python benchmarks/bench_generate.py            # 60 s clip
+    python benchmarks/bench_generate.py --long     # + 10-minute clip
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SPEECH = REPO / "assets" / "speech" / "jfk_11s.flac"
+PORTRAIT = REPO / "assets" / "portraits" / "hdtf_speaker.jpg"
+PROMPT = "she just got her dream job and can't stop smiling"
+
+
+def make_clip(seconds: float, out: Path) -> Path:
+    """Loop real speech to `seconds` and save it as 16-bit WAV at its own rate."""
+    import numpy as np
+    import soundfile as sf
+
+    samples, rate = sf.read(SPEECH, dtype="float32", always_2d=False)
+    reps = int(np.ceil(seconds * rate / len(samples)))
+    sf.write(out, np.tile(samples, reps)[: int(seconds * rate)], rate, subtype="PCM_16")
+    return out
+
+
+def run_one(audio: Path, size: int, fps: int) -> dict:
+    """Generate once in this process; return timings, RTF and peak RSS."""
+    import resource
+    import time
+
+    import emocast
+    from emocast.audio.load import load_audio
+
+    duration = load_audio(audio, max_seconds=10_000).duration
+    timings: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        emocast.generate(PORTRAIT, audio, PROMPT, out=Path(tmp) / "bench.mp4", size=size, fps=fps,
+                         max_audio_seconds=10_000, timings=timings)
+        total = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"duration_s": duration, "total_s": total, "rtf": total / duration, "peak_rss_mb": peak_mb,
+            "stages_rtf": {k: v / duration for k, v in timings.items()}, "frames": round(duration * fps)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--fps", type=int, default=25)
+    parser.add_argument("--long", action="store_true", help="also run a 10-minute clip")
+    parser.add_argument("--_child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args._child:
+        print(json.dumps(run_one(args._child, args.size, args.fps)))
+        return
+
+    lengths = [args.seconds] + ([600.0] if args.long else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        for seconds in lengths:
+            audio = make_clip(seconds, Path(tmp) / f"speech_{int(seconds)}s.wav")
+            proc = subprocess.run(
+                [sys.executable, __file__, "--_child", str(audio), "--size", str(args.size), "--fps", str(args.fps)],
+                capture_output=True, text=True, check=True,
+            )
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(f"clip {r['duration_s']:.0f} s, {r['frames']} frames at {args.size}^2 {args.fps} fps")
+            for stage, rtf in r["stages_rtf"].items():
+                print(f"  {stage:<8s} RTF {rtf:.4f}  ({rtf * r['duration_s'] * 1000 / r['frames']:.2f} ms/frame)")
+            print(f"  overall  RTF {r['rtf']:.3f}  ({r['total_s']:.1f} s)  peak RSS {r['peak_rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
