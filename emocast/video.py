@@ -45,8 +45,13 @@ def check_output_path(out: str | os.PathLike, inputs: tuple[Path, ...] = ()) -> 
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise EmocastError(f"cannot write {out}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+    if out.exists() and not os.access(out, os.W_OK):
         raise EmocastError(f"cannot write {out}: permission denied")
+    try:  # the only real test of writability (root ignores permission bits; some folders refuse files)
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=f".{out.stem}.", suffix=".probe"):
+            pass
+    except OSError as e:
+        raise EmocastError(f"cannot write {out}: {e.strerror or e}") from e
     return out
 
 
