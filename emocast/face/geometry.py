@@ -18,6 +18,9 @@ class FaceGeometry:
     box: tuple[float, float, float, float]  # face bounding box (x0, y0, x1, y1) in `image` pixels
     num_faces: int = 1  # faces found in the original picture (the largest is used)
     crop_box: tuple[float, float, float] | None = None  # (x0, y0, side) of this crop in the original picture
+    # (left, top, right, bottom) original-picture pixels of the crop square that lay outside the photo
+    # and were filled by mirroring its edges (all 0 when the crop is inside the photo)
+    padding: tuple[int, int, int, int] = (0, 0, 0, 0)
     warnings: list[str] = field(default_factory=list)
 
     @property

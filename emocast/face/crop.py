@@ -1,0 +1,144 @@
+"""Face-centred square crop of the portrait, the frame every later stage animates.
+
+The face (the landmark oval, measured along the face's own axes so head roll does not inflate it)
+spans about `FACE_FRACTION` of the side; the eyes sit a little above the centre, leaving room for
+hair above and chin and neck below. Head roll is kept as in the photo. When the ideal square does
+not fit in the picture it first shrinks (down to a tighter framing) and shifts a little; only what
+still falls outside is filled by mirroring the picture's edges, and recorded in
+`FaceGeometry.padding`.
+
+Coordinates are continuous: pixel (i, j) covers [i, i+1) x [j, j+1), as MediaPipe's normalised
+landmarks times the image size. So a crop point (u, v) is the original point
+(x0 + u * side / size, y0 + v * side / size), exactly, with `crop_box = (x0, y0, side)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from emocast.face import landmarks as lm
+from emocast.face.geometry import FaceGeometry
+
+FACE_FRACTION = 0.5  # face extent (larger of oval width / height) / crop side
+MIN_FACE_FRACTION = 0.68  # tightest framing allowed when shrinking the square to fit the picture
+MAX_SHIFT = 0.08  # the square may move this fraction of its side off-centre to stay in the picture
+DOWN_SHIFT = 0.06  # crop centre below the oval centre, fraction of side: eyes above centre, neck in
+BORDER = "reflect"  # how the outside of the picture is filled (cv2.BORDER_REFLECT_101)
+
+
+def crop_face(face: FaceGeometry, size: int) -> FaceGeometry:
+    """Square, face-centred crop resized to `size` x `size`.
+
+    Args:
+        face: the portrait and its landmarks (from detect_face).
+        size: side of the output crop in pixels.
+
+    Returns:
+        A FaceGeometry of the crop: landmarks and box in crop pixels (z scaled alike),
+        `crop_box = (x0, y0, side)` in the original picture's pixels, `padding` (left, top, right,
+        bottom) in original pixels that had to be invented outside the picture.
+    """
+    if size < 8:
+        raise ValueError(f"crop size must be at least 8 pixels, got {size}")
+    height, width = face.size
+    x0, y0, side = crop_square(face.landmarks, height, width)
+    crop, padding = extract_square(face.image, x0, y0, side, size)
+
+    scale = size / side
+    landmarks = face.landmarks.astype(np.float32).copy()
+    landmarks[:, 0] = (landmarks[:, 0] - x0) * scale
+    landmarks[:, 1] = (landmarks[:, 1] - y0) * scale
+    landmarks[:, 2] *= scale
+    bx0, by0, bx1, by1 = face.box
+    box = ((bx0 - x0) * scale, (by0 - y0) * scale, (bx1 - x0) * scale, (by1 - y0) * scale)
+
+    warnings = list(face.warnings)
+    if any(padding):
+        warnings.append(
+            "the face is close to the photo's edge; the crop was completed by mirroring the border "
+            f"({max(padding)} px); a photo with more space around the head looks better"
+        )
+    if side < size / 2:
+        warnings.append(
+            f"the face is small in the photo ({side} px crop upscaled to {size}); the video will look soft"
+        )
+
+    crop_box = (float(x0), float(y0), float(side))
+    if face.crop_box is not None:  # a crop of a crop: express the box in the first picture's pixels
+        px0, py0, pside = face.crop_box
+        parent_scale = pside / width
+        crop_box = (px0 + x0 * parent_scale, py0 + y0 * parent_scale, side * parent_scale)
+    return replace(
+        face,
+        image=crop,
+        landmarks=landmarks,
+        box=tuple(float(v) for v in box),
+        crop_box=crop_box,
+        padding=padding,
+        warnings=warnings,
+    )
+
+
+def crop_square(landmarks: np.ndarray, height: int, width: int) -> tuple[int, int, int]:
+    """The crop square (x0, y0, side) in integer pixels of a (height, width) picture.
+
+    Deterministic: depends only on the landmarks and the picture size.
+    """
+    points = np.asarray(landmarks, np.float64)[:, :2]
+    oval = points[list(lm.FACE_OVAL)]
+    # face frame: x along the eye line, y down the face
+    eye_axis = points[list(lm.LEFT_EYE)].mean(axis=0) - points[list(lm.RIGHT_EYE)].mean(axis=0)
+    eye_axis /= max(np.linalg.norm(eye_axis), 1e-9)
+    down_axis = np.array([-eye_axis[1], eye_axis[0]])
+    along, across = oval @ eye_axis, oval @ down_axis
+    extent = max(np.ptp(along), np.ptp(across))
+    centre = (along.min() + along.max()) / 2 * eye_axis + (across.min() + across.max()) / 2 * down_axis
+
+    side = extent / FACE_FRACTION
+    centre = centre + DOWN_SHIFT * side * down_axis
+    # a tighter framing before inventing pixels outside the picture
+    side = max(min(side, height, width), extent / MIN_FACE_FRACTION)
+    side = max(int(round(side)), 8)
+    x0 = _fit(centre[0] - side / 2, side, width)
+    y0 = _fit(centre[1] - side / 2, side, height)
+    return x0, y0, side
+
+
+def _fit(start: float, side: int, limit: int) -> int:
+    """Shift [start, start + side) by at most MAX_SHIFT * side towards lying inside [0, limit)."""
+    max_shift = MAX_SHIFT * side
+    if start < 0:
+        start = min(start + max_shift, 0.0)
+    elif start + side > limit:
+        start = max(start - max_shift, float(limit - side))
+    return int(round(start))
+
+
+def extract_square(
+    image: np.ndarray, x0: int, y0: int, side: int, size: int
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Cut the square [x0, x0+side) x [y0, y0+side) from `image`, resized to `size` x `size`.
+
+    Parts outside the picture are filled by mirroring its edges.
+
+    Returns:
+        (crop, padding): the (size, size, C) crop and the (left, top, right, bottom) pixels of the
+        square that lay outside the picture.
+    """
+    import cv2
+
+    height, width = image.shape[:2]
+    padding = (max(0, -x0), max(0, -y0), max(0, x0 + side - width), max(0, y0 + side - height))
+    patch = image[max(0, y0) : max(0, min(height, y0 + side)), max(0, x0) : max(0, min(width, x0 + side))]
+    if patch.size == 0:  # square entirely outside the picture: nothing to mirror
+        patch = np.zeros((side, side) + image.shape[2:], image.dtype)
+    elif any(padding):
+        left, top, right, bottom = padding
+        # reflection needs the border to be smaller than the patch; replicate the rest
+        border = cv2.BORDER_REFLECT_101 if max(left, right) < patch.shape[1] and max(top, bottom) < patch.shape[0] else cv2.BORDER_REPLICATE
+        patch = cv2.copyMakeBorder(patch, top, bottom, left, right, border)
+    interpolation = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
+    crop = cv2.resize(patch, (size, size), interpolation=interpolation)
+    return crop, padding
