@@ -1,0 +1,139 @@
+"""Prosody per video frame: normalised loudness and pitch (YIN, vectorised NumPy).
+
+Pitch follows de Cheveigné & Kawahara's YIN (2002): the cumulative-mean-normalised difference
+function, the first dip under an absolute threshold, parabolic refinement. It runs on 10 ms
+analysis frames in blocks and is then pooled to the video frame rate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emocast.audio.features import HOP, FrameFeatures, to_video_frames
+from emocast.audio.track import SAMPLE_RATE, Prosody
+
+LOUDNESS_RANGE_DB = 40.0  # loudness 0..1 spans this many dB below the clip's speech peak
+MIN_PEAK_DB = -50.0  # dBFS; a clip quieter than this is not stretched to full loudness
+F0_MIN, F0_MAX = 60.0, 500.0  # Hz, the range of speaking voices
+YIN_WINDOW = 480  # samples (30 ms) integrated by the difference function
+YIN_THRESHOLD = 0.15  # first CMND dip below this is the period
+YIN_MAX_APERIODICITY = 0.35  # frames whose best dip is above this are unvoiced
+_TAU_MIN = int(SAMPLE_RATE / F0_MAX)  # 32 samples
+_TAU_MAX = int(np.ceil(SAMPLE_RATE / F0_MIN))  # 267 samples
+_YIN_FFT = 1024  # >= YIN_WINDOW + _TAU_MAX, power of two
+_BLOCK = 2048  # analysis frames per vectorised block
+
+
+def compute_prosody(
+    samples: np.ndarray, features: FrameFeatures, active: np.ndarray, fps: float, num_frames: int
+) -> Prosody:
+    """Loudness, pitch and voice activity per video frame.
+
+    Args:
+        samples: (N,) float32 mono at 16 kHz.
+        features: FrameFeatures of the same samples.
+        active: (K,) bool voice activity per analysis frame.
+        fps: video frames per second.
+        num_frames: video frames F.
+    """
+    loudness = loudness_per_frame(features, active, fps, num_frames)
+    f0 = yin_pitch(samples, num_analysis=len(features))
+    f0[~active] = 0.0
+    pitch = _pool_pitch(f0, fps, num_frames)
+    voiced = to_video_frames(active, num_frames, fps) >= 0.5
+    return Prosody(fps=float(fps), loudness=loudness, pitch=pitch, voiced=voiced)
+
+
+def loudness_curve(features: FrameFeatures, active: np.ndarray) -> np.ndarray:
+    """Per analysis frame loudness 0..1: level in dB relative to the clip's speech peak."""
+    energy = features.energy_db
+    speech = energy[active] if active.any() else energy
+    peak = max(float(np.percentile(speech, 98)), MIN_PEAK_DB)
+    return np.clip((energy - (peak - LOUDNESS_RANGE_DB)) / LOUDNESS_RANGE_DB, 0.0, 1.0).astype(np.float32)
+
+
+def loudness_per_frame(features: FrameFeatures, active: np.ndarray, fps: float, num_frames: int) -> np.ndarray:
+    """(F,) float32 loudness 0..1 per video frame (mean power inside the frame, in dB, normalised)."""
+    power = 10.0 ** (features.energy_db.astype(np.float64) / 10.0)
+    frame_db = 10.0 * np.log10(to_video_frames(power, num_frames, fps) + 1e-12)
+    speech = features.energy_db[active] if active.any() else features.energy_db
+    peak = max(float(np.percentile(speech, 98)), MIN_PEAK_DB)
+    return np.clip((frame_db - (peak - LOUDNESS_RANGE_DB)) / LOUDNESS_RANGE_DB, 0.0, 1.0).astype(np.float32)
+
+
+def yin_pitch(samples: np.ndarray, num_analysis: int) -> np.ndarray:
+    """YIN fundamental frequency per 10 ms analysis frame.
+
+    Args:
+        samples: (N,) float32 mono at 16 kHz.
+        num_analysis: number of analysis frames K (frame k centred at k * 10 ms).
+
+    Returns:
+        (K,) float32 Hz, 0 where no clear periodicity.
+    """
+    from scipy.signal import butter, sosfiltfilt
+
+    span = YIN_WINDOW + _TAU_MAX
+    # keep 50 Hz..1 kHz: the fundamental and low harmonics, not formants or rumble
+    band = butter(2, (50.0, 1000.0), btype="bandpass", fs=SAMPLE_RATE, output="sos")
+    filtered = sosfiltfilt(band, samples.astype(np.float64)) if len(samples) > 32 else samples
+    padded = np.pad(filtered.astype(np.float32), (span // 2, span + HOP))
+    f0 = np.zeros(num_analysis, np.float32)
+    taus = np.arange(_TAU_MAX + 1)
+    for start in range(0, num_analysis, _BLOCK):
+        stop = min(num_analysis, start + _BLOCK)
+        idx = np.arange(start, stop)[:, None] * HOP + np.arange(span)[None, :]
+        frames = padded[idx].astype(np.float64)  # (B, span)
+        frames -= frames.mean(axis=1, keepdims=True)
+        # difference d(tau) = E(0) + E(tau) - 2 r(tau), r by FFT cross-correlation
+        spec_full = np.fft.rfft(frames, n=_YIN_FFT, axis=1)
+        spec_head = np.fft.rfft(frames[:, :YIN_WINDOW], n=_YIN_FFT, axis=1)
+        corr = np.fft.irfft(np.conj(spec_head) * spec_full, n=_YIN_FFT, axis=1)[:, : _TAU_MAX + 1]
+        csum = np.concatenate([np.zeros((len(frames), 1)), np.cumsum(frames**2, axis=1)], axis=1)
+        energy_tau = csum[:, taus + YIN_WINDOW] - csum[:, taus]  # (B, T+1)
+        diff = np.maximum(energy_tau[:, :1] + energy_tau - 2.0 * corr, 0.0)
+        # cumulative mean normalised difference
+        running = np.cumsum(diff[:, 1:], axis=1)
+        cmnd = np.ones_like(diff)
+        cmnd[:, 1:] = diff[:, 1:] * taus[1:] / np.maximum(running, 1e-12)
+        f0[start:stop] = _pick_period(cmnd)
+    return f0
+
+
+def _pick_period(cmnd: np.ndarray) -> np.ndarray:
+    """First dip below YIN_THRESHOLD (else the global minimum), refined parabolically, as Hz."""
+    search = cmnd[:, _TAU_MIN : _TAU_MAX + 1]  # (B, T')
+    below = search < YIN_THRESHOLD
+    has_dip = below.any(axis=1)
+    first = np.where(has_dip, below.argmax(axis=1), search.argmin(axis=1))
+    # the local minimum that follows the first crossing lies before 1.5x that lag
+    lag = np.arange(search.shape[1])[None, :]
+    first_tau = first[:, None] + _TAU_MIN
+    window = (lag >= first[:, None]) & (lag + _TAU_MIN <= first_tau * 1.5)
+    best = np.where(window, search, np.inf).argmin(axis=1)
+    rows = np.arange(len(search))
+    value = search[rows, best]
+    left = search[rows, np.maximum(best - 1, 0)]
+    right = search[rows, np.minimum(best + 1, search.shape[1] - 1)]
+    denom = left - 2 * value + right
+    shift = np.where(np.abs(denom) > 1e-12, 0.5 * (left - right) / np.where(denom == 0, 1, denom), 0.0)
+    tau = best + _TAU_MIN + np.clip(shift, -1, 1)
+    f0 = SAMPLE_RATE / tau
+    # a minimum on the edge of the lag range is no period inside the range
+    periodic = (value < YIN_MAX_APERIODICITY) & (best > 0) & (best < search.shape[1] - 1)
+    return np.where(periodic, f0, 0.0).astype(np.float32)
+
+
+def _pool_pitch(f0: np.ndarray, fps: float, num_frames: int) -> np.ndarray:
+    """Median of the voiced analysis frames inside each video frame (0 if fewer than half voiced)."""
+    voiced_fraction = to_video_frames(f0 > 0, num_frames, fps)
+    rate = 1.0 / (HOP / SAMPLE_RATE)
+    edges = np.clip(np.round(np.arange(num_frames + 1) / fps * rate).astype(np.int64), 0, len(f0))
+    pitch = np.zeros(num_frames, np.float32)
+    for i in np.flatnonzero(voiced_fraction >= 0.5):
+        lo, hi = edges[i], max(edges[i + 1], edges[i] + 1)
+        values = f0[lo:hi]
+        values = values[values > 0]
+        if values.size:
+            pitch[i] = np.median(values)
+    return pitch

@@ -1,0 +1,116 @@
+"""analyze_speech(): AudioTrack -> SpeechFeatures (prosody + visemes per video frame).
+
+The "listen" stage reads top to bottom: short-time features, voice activity, prosody, then
+visemes from phones (PocketSphinx) or, when that fails or looks implausible, from loudness and
+spectral shape.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from emocast.audio.features import HOP_SECONDS, FrameFeatures, frame_features
+from emocast.audio.phonemes import Phone, PhoneDecodingError, is_silence, recognize_phones
+from emocast.audio.prosody import compute_prosody, loudness_curve
+from emocast.audio.track import AudioTrack, SpeechFeatures, VisemeTrack
+from emocast.audio.vad import voice_activity
+from emocast.errors import EmocastError
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("auto", "phones", "energy")
+MIN_PHONES_PER_SECOND = 3.0  # real speech has ~8-15 phones per second of voice activity
+MAX_PHONES_PER_SECOND = 30.0
+MIN_PHONE_COVERAGE = 0.3  # phones (not silence) must cover this share of the detected speech
+MIN_SPEECH_FOR_CHECK_S = 1.0  # too little speech to judge plausibility: trust the phones
+
+
+def analyze_speech(track: AudioTrack, fps: float, method: str = "auto") -> SpeechFeatures:
+    """Prosody and mouth articulation for every video frame of the clip.
+
+    Args:
+        track: decoded speech (16 kHz mono float32).
+        fps: video frames per second.
+        method: "phones" (PocketSphinx, English model), "energy" (loudness/spectral fallback, any
+            language) or "auto" (phones unless decoding fails or the phones look implausible).
+
+    Returns:
+        SpeechFeatures with num_frames = max(1, round(duration * fps)); every per-frame array has
+        exactly num_frames entries.
+    """
+    if method not in METHODS:
+        raise EmocastError(f"unknown lip-sync method {method!r}; choose one of {', '.join(METHODS)}")
+    if not fps > 0:
+        raise EmocastError(f"fps must be positive, got {fps}")
+    num_frames = max(1, int(round(track.duration * fps)))
+
+    # 1. short-time features and voice activity at 100 Hz
+    features = frame_features(track.samples)
+    active = voice_activity(features)
+    loudness = loudness_curve(features, active)
+
+    # 2. prosody per video frame
+    prosody = compute_prosody(track.samples, features, active, fps, num_frames)
+
+    # 3. visemes: phones first, energy as the fallback
+    visemes = None
+    if method in ("auto", "phones"):
+        visemes = _phone_visemes(track, features, active, loudness, fps, num_frames, strict=method == "phones")
+    if visemes is None:
+        from emocast.audio.energy_visemes import energy_visemes
+
+        visemes = energy_visemes(features, active, loudness, fps, num_frames)
+    return SpeechFeatures(num_frames=num_frames, fps=float(fps), prosody=prosody, visemes=visemes)
+
+
+def _phone_visemes(
+    track: AudioTrack,
+    features: FrameFeatures,
+    active: np.ndarray,
+    loudness: np.ndarray,
+    fps: float,
+    num_frames: int,
+    strict: bool,
+) -> VisemeTrack | None:
+    """Visemes from phones, or None (auto mode) when decoding fails or looks wrong."""
+    from emocast.audio.visemes import phones_to_visemes
+
+    try:
+        phones = recognize_phones(track.samples, active, features.energy_db)
+    except PhoneDecodingError as e:
+        if strict:
+            raise EmocastError(f"phone recognition failed ({e}); use the energy lip-sync method") from e
+        logger.warning("phone recognition failed (%s); using the energy lip-sync method", e)
+        return None
+    problem = implausibility(phones, active)
+    if problem and not strict:
+        logger.info("phones look implausible (%s); using the energy lip-sync method", problem)
+        return None
+    return phones_to_visemes(phones, loudness, fps, num_frames, len(features))
+
+
+def implausibility(phones: list[Phone], active: np.ndarray) -> str | None:
+    """Why the recognised phones do not look like speech, or None when they do.
+
+    Args:
+        phones: [(start s, end s, phone)].
+        active: (K,) bool voice activity per 10 ms frame.
+    """
+    speech_seconds = float(active.sum()) * HOP_SECONDS
+    if speech_seconds < MIN_SPEECH_FOR_CHECK_S:
+        return None
+    spoken = [(s, e) for s, e, p in phones if not is_silence(p)]
+    rate = len(spoken) / speech_seconds
+    if rate < MIN_PHONES_PER_SECOND:
+        return f"{rate:.1f} phones per second of speech"
+    if rate > MAX_PHONES_PER_SECOND:
+        return f"{rate:.1f} phones per second of speech"
+    covered = np.zeros(len(active), bool)
+    for start, end in spoken:
+        covered[int(start / HOP_SECONDS) : int(np.ceil(end / HOP_SECONDS))] = True
+    coverage = float((covered[: len(active)] & active).sum()) / max(1, int(active.sum()))
+    if coverage < MIN_PHONE_COVERAGE:
+        return f"phones cover {coverage:.0%} of the speech"
+    return None
