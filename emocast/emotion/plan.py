@@ -18,6 +18,9 @@ class Keyframe:
     emotion: str  # one of EMOTIONS
     intensity: float  # 0..1
     aus: dict[str, float]  # FACS action unit ("AU12") -> 0..1
+    # Unilateral AUs: AU -> side, +1.0 = subject's right side only, -1.0 = left side only (e.g. the
+    # contempt smirk {"AU12": 1.0, "AU14": 1.0}); AUs not listed act on both sides.
+    asymmetry: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -32,6 +35,7 @@ class EmotionPlan:
     description: str  # plain English, e.g. "cheeks raised (AU6), lip corners pulled up (AU12)"
     timeline: list[Keyframe]  # at least one keyframe, sorted by t
     warnings: list[str] = field(default_factory=list)  # e.g. "could not read the prompt; using neutral"
+    asymmetry: dict[str, float] = field(default_factory=dict)  # unilateral AUs of `aus`, as in Keyframe
 
     def to_dict(self) -> dict:
         """JSON-ready dict (the `analyze-prompt --json` output)."""

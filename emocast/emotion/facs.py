@@ -1,0 +1,139 @@
+"""Emotion -> FACS action units: prototypes, intensity curves, blends and plain-English descriptions.
+
+Prototypes follow the EMFACS emotion predictions of Ekman & Friesen (Facial Action Coding System,
+1978; EMFACS-7, 1983) as tabulated in Ekman, Friesen & Hager, *FACS Investigator's Guide* (2002),
+Table 12-1, and the "prototypical AUs" of Du, Tao & Martinez, "Compound facial expressions of
+emotion", PNAS 111(15), 2014 (Table 1):
+
+    happiness  6 + 12                      (Duchenne smile; 25 when the lips part)
+    sadness    1 + 4 + 15                  (17 often co-occurs)
+    surprise   1 + 2 + 5B + 26
+    fear       1 + 2 + 4 + 5 + 7 + 20 + 26
+    anger      4 + 5 + 7 + 23              (24 / 17 in the closed-mouth variant)
+    disgust    9 + 15 + 16                 (10 in the upper-lip variant)
+    contempt   R12A + R14A                 (unilateral; Matsumoto & Ekman 2004)
+
+The weights below are relative strengths within a prototype at full intensity (1.0 = that AU at
+its apex "E" level). Mixtures such as "bittersweet" or "nervous laughter" add prototypes scaled by
+their share, the way Du et al.'s compound expressions combine the AUs of their components.
+
+Intensity is not a single gain: in spontaneous expressions the eyes and brows move first and at
+low intensity, the mouth joins as intensity rises (Ekman & Friesen's "partial expressions"; Ambadar,
+Cohn & Reed 2009 on subtle smiles). `au_value` therefore uses a fast-rising curve for upper-face
+AUs and a slow-rising curve for lower-face AUs.
+"""
+
+from __future__ import annotations
+
+from emocast.emotion.plan import AU_NAMES
+
+PROTOTYPES: dict[str, dict[str, float]] = {
+    "happy": {"AU6": 0.85, "AU12": 1.0, "AU25": 0.55, "AU26": 0.2},
+    "sad": {"AU1": 0.9, "AU4": 0.6, "AU15": 0.85, "AU17": 0.45, "AU43": 0.15},
+    "surprised": {"AU1": 1.0, "AU2": 1.0, "AU5": 0.85, "AU25": 0.6, "AU26": 0.9},
+    "fear": {"AU1": 0.9, "AU2": 0.7, "AU4": 0.6, "AU5": 0.95, "AU7": 0.45, "AU20": 0.85, "AU25": 0.6, "AU26": 0.55},
+    "angry": {"AU4": 1.0, "AU5": 0.55, "AU7": 0.8, "AU23": 0.8, "AU24": 0.4, "AU17": 0.3},
+    "disgusted": {"AU9": 1.0, "AU10": 0.6, "AU15": 0.55, "AU16": 0.45, "AU4": 0.3, "AU25": 0.3},
+    "contempt": {"AU12": 0.55, "AU14": 0.9},
+    "neutral": {},
+}
+
+# Unilateral actions: AU -> side (+1 right side of the face only, -1 left only, 0 both).
+PROTOTYPE_ASYMMETRY: dict[str, dict[str, float]] = {"contempt": {"AU12": 1.0, "AU14": 1.0}}
+
+# Upper face (brows, lids, cheeks): visible first, sqrt-like. Lower face (lips, jaw): later.
+UPPER_FACE = frozenset({"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"})
+MID_FACE = frozenset({"AU9", "AU10", "AU11"})
+UPPER_GAMMA = 0.6  # value = weight * intensity ** gamma; 0.3 -> 0.49 of full
+MID_GAMMA = 1.0
+LOWER_GAMMA = 1.5  # 0.3 -> 0.16 of full: a subtle expression barely touches the mouth
+
+AU_DESCRIPTIONS: dict[str, str] = {
+    "AU1": "inner brows raised",
+    "AU2": "outer brows raised",
+    "AU4": "brows lowered and drawn together",
+    "AU5": "upper eyelids raised",
+    "AU6": "cheeks raised",
+    "AU7": "eyelids tightened",
+    "AU9": "nose wrinkled",
+    "AU10": "upper lip raised",
+    "AU11": "nasolabial furrow deepened",
+    "AU12": "lip corners pulled up",
+    "AU14": "dimpler (lip corners tightened)",
+    "AU15": "lip corners pulled down",
+    "AU16": "lower lip pulled down",
+    "AU17": "chin raised",
+    "AU20": "lips stretched sideways",
+    "AU23": "lips tightened",
+    "AU24": "lips pressed together",
+    "AU25": "lips parted",
+    "AU26": "jaw dropped",
+    "AU28": "lips sucked in",
+    "AU43": "eyes closed",
+}
+assert set(AU_DESCRIPTIONS) == set(AU_NAMES)
+
+STRENGTH_WORDS = ((0.75, "strongly "), (0.45, ""), (0.0, "slightly "))  # (threshold, adverb)
+
+
+def au_gamma(au: str) -> float:
+    """Exponent of the intensity curve for one AU (upper face < 1 < lower face)."""
+    if au in UPPER_FACE:
+        return UPPER_GAMMA
+    if au in MID_FACE:
+        return MID_GAMMA
+    return LOWER_GAMMA
+
+
+def au_value(au: str, weight: float, intensity: float) -> float:
+    """Target value 0..1 of one AU of weight `weight` (0..1) at expression intensity 0..1."""
+    intensity = min(max(intensity, 0.0), 1.0)
+    return float(min(max(weight * intensity ** au_gamma(au), 0.0), 1.0))
+
+
+def prototype_aus(emotion: str, intensity: float) -> dict[str, float]:
+    """The AUs of one emotion's prototype at `intensity` (0..1), non-linearly scaled per region."""
+    return {au: au_value(au, w, intensity) for au, w in PROTOTYPES[emotion].items()}
+
+
+def blend_aus(shares: dict[str, float], intensity: float) -> tuple[dict[str, float], dict[str, float]]:
+    """AUs of a mixture of emotions.
+
+    Args:
+        shares: emotion -> relative share (the dominant one is 1.0, others smaller).
+        intensity: expression intensity 0..1.
+
+    Returns:
+        (aus, asymmetry): AU -> 0..1 in AU_NAMES order, and AU -> side for unilateral AUs.
+    """
+    total: dict[str, float] = {}
+    asymmetry: dict[str, float] = {}
+    for emotion, share in shares.items():
+        if share <= 0 or emotion == "neutral":
+            continue
+        for au, value in prototype_aus(emotion, intensity).items():
+            total[au] = total.get(au, 0.0) + share * value
+        for au, side in PROTOTYPE_ASYMMETRY.get(emotion, {}).items():
+            # a unilateral AU stays one-sided only when the one-sided emotion supplies most of it
+            if share * PROTOTYPES[emotion][au] >= 0.5 * total.get(au, 0.0):
+                asymmetry[au] = side
+    aus = {au: round(min(total[au], 1.0), 3) for au in AU_NAMES if total.get(au, 0.0) >= 0.01}
+    asymmetry = {au: side for au, side in asymmetry.items() if au in aus}
+    return aus, asymmetry
+
+
+def describe_aus(aus: dict[str, float], asymmetry: dict[str, float] | None = None) -> str:
+    """Plain English, strongest first: "cheeks raised (AU6), lip corners pulled up (AU12)"."""
+    asymmetry = asymmetry or {}
+    parts = []
+    for au, value in sorted(aus.items(), key=lambda kv: (-kv[1], AU_NAMES.index(kv[0]))):
+        if value < 0.05:
+            continue
+        adverb = next(word for threshold, word in STRENGTH_WORDS if value >= threshold)
+        side = ""
+        if asymmetry.get(au, 0.0) > 0:
+            side = " on the right side"
+        elif asymmetry.get(au, 0.0) < 0:
+            side = " on the left side"
+        parts.append(f"{adverb}{AU_DESCRIPTIONS[au]}{side} ({au})")
+    return ", ".join(parts) if parts else "relaxed, neutral face"
