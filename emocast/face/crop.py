@@ -1,11 +1,11 @@
 """Face-centred square crop of the portrait, the frame every later stage animates.
 
 The face (the landmark oval, measured along the face's own axes so head roll does not inflate it)
-spans about `FACE_FRACTION` of the side; the eyes sit a little above the centre, leaving room for
-hair above and chin and neck below. Head roll is kept as in the photo. When the ideal square does
-not fit in the picture it first shrinks (down to a tighter framing) and shifts a little; only what
-still falls outside is filled by mirroring the picture's edges, and recorded in
-`FaceGeometry.padding`.
+spans about `FACE_FRACTION` of the side; the eyes sit at `EYE_LEVEL` (a little above the centre),
+leaving room for hair above and chin and neck below. Head roll is kept as in the photo. When the
+ideal square does not fit in the picture it first shrinks (down to `MIN_FACE_FRACTION`) and
+shifts a little; only what still falls outside is filled by mirroring the picture's edges, and
+recorded in `FaceGeometry.padding`.
 
 Coordinates are continuous: pixel (i, j) covers [i, i+1) x [j, j+1), as MediaPipe's normalised
 landmarks times the image size. So a crop point (u, v) is the original point
@@ -23,8 +23,8 @@ from emocast.face.geometry import FaceGeometry
 
 FACE_FRACTION = 0.5  # face extent (larger of oval width / height) / crop side
 MIN_FACE_FRACTION = 0.68  # tightest framing allowed when shrinking the square to fit the picture
-MAX_SHIFT = 0.08  # the square may move this fraction of its side off-centre to stay in the picture
-DOWN_SHIFT = 0.06  # crop centre below the oval centre, fraction of side: eyes above centre, neck in
+MAX_SHIFT = 0.1  # the square may move this fraction of its side off-centre to stay in the picture
+EYE_LEVEL = 0.42  # height of the eyes' midpoint from the crop's top, fraction of side
 BORDER = "reflect"  # how the outside of the picture is filled (cv2.BORDER_REFLECT_101)
 
 
@@ -88,21 +88,29 @@ def crop_square(landmarks: np.ndarray, height: int, width: int) -> tuple[int, in
     """
     points = np.asarray(landmarks, np.float64)[:, :2]
     oval = points[list(lm.FACE_OVAL)]
-    # face frame: x along the eye line, y down the face
+    eyes = (points[list(lm.LEFT_EYE)].mean(axis=0) + points[list(lm.RIGHT_EYE)].mean(axis=0)) / 2
+    # face frame: x along the eye line, y down the face (head roll does not change the framing)
     eye_axis = points[list(lm.LEFT_EYE)].mean(axis=0) - points[list(lm.RIGHT_EYE)].mean(axis=0)
     eye_axis /= max(np.linalg.norm(eye_axis), 1e-9)
     down_axis = np.array([-eye_axis[1], eye_axis[0]])
     along, across = oval @ eye_axis, oval @ down_axis
     extent = max(np.ptp(along), np.ptp(across))
-    centre = (along.min() + along.max()) / 2 * eye_axis + (across.min() + across.max()) / 2 * down_axis
+    centre_along = (along.min() + along.max()) / 2
 
-    side = extent / FACE_FRACTION
-    centre = centre + DOWN_SHIFT * side * down_axis
-    # a tighter framing before inventing pixels outside the picture
-    side = max(min(side, height, width), extent / MIN_FACE_FRACTION)
-    side = max(int(round(side)), 8)
-    x0 = _fit(centre[0] - side / 2, side, width)
-    y0 = _fit(centre[1] - side / 2, side, height)
+    def square(side: float) -> tuple[int, int, int, int]:
+        # centred across the oval; eyes at EYE_LEVEL of the side from the top
+        centre = centre_along * eye_axis + (eyes @ down_axis + (0.5 - EYE_LEVEL) * side) * down_axis
+        side = max(int(round(side)), 8)
+        x0 = _fit(centre[0] - side / 2, side, width)
+        y0 = _fit(centre[1] - side / 2, side, height)
+        outside = max(0, -x0) + max(0, -y0) + max(0, x0 + side - width) + max(0, y0 + side - height)
+        return x0, y0, side, outside
+
+    # the widest framing between FACE_FRACTION and MIN_FACE_FRACTION that needs no invented
+    # pixels; if every one does, the one that needs the fewest
+    sides = np.linspace(extent / FACE_FRACTION, extent / MIN_FACE_FRACTION, 24)
+    candidates = [square(side) for side in sides]
+    x0, y0, side, _ = min(candidates, key=lambda c: (c[3], -c[2]))
     return x0, y0, side
 
 
