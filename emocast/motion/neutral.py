@@ -1,0 +1,82 @@
+"""Relax a portrait's own expression to neutral: the face the target expression is added to.
+
+A smiling portrait must be able to look sad, so its smile is measured and taken away first:
+mouth-corner height relative to the lip centre and mouth width are fitted with the rig's own
+displacements by non-negative least squares (AU12, AU15, AU20, AU14), the fitted AUs are
+subtracted (with the cheek raise that comes with a smile), and parted lips are closed: the jaw
+is raised and the inner lip contours meet, so visible teeth vanish under lip texture.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import nnls
+
+from emocast.motion import topology as T
+from emocast.motion.rig import build_basis
+
+FIT_AUS = ("AU12", "AU15", "AU20", "AU14")
+# population-typical neutral values (IOD units): corners about level with the lip centre,
+# mouth a little narrower than the distance between the eye centres
+NEUTRAL_CORNER_LIFT = 0.015
+NEUTRAL_MOUTH_WIDTH = 0.84
+FEATURE_WEIGHTS = np.array([1.0, 0.5])
+RIDGE = 0.08  # keeps small, ambiguous AUs at zero
+SMILE_CHEEK = 0.7  # AU6 removed per unit of fitted AU12 (a smile raises the cheeks)
+
+
+def mouth_features(face: np.ndarray) -> np.ndarray:
+    """[corner lift, mouth width] of a face-frame mesh (IOD units; lift > 0 = corners above centre)."""
+    stomion_v = (face[T.STOMION_UPPER, 1] + face[T.STOMION_LOWER, 1]) / 2
+    corners = face[list(T.MOUTH_CORNERS)]
+    return np.array([stomion_v - corners[:, 1].mean(), corners[1, 0] - corners[0, 0]])
+
+
+def fit_source_aus(face: np.ndarray) -> dict[str, float]:
+    """Mouth AUs of a face-frame mesh, by NNLS on the rig's feature Jacobian."""
+    basis = build_basis(face, FIT_AUS).astype(np.float64)
+    f0 = mouth_features(face)
+    jac = np.stack([mouth_features(face + b) - f0 for b in basis], axis=1)  # (2, K)
+    target = f0 - np.array([NEUTRAL_CORNER_LIFT, NEUTRAL_MOUTH_WIDTH])
+    a = np.concatenate([jac * FEATURE_WEIGHTS[:, None], RIDGE * np.eye(len(FIT_AUS))])
+    b = np.concatenate([target * FEATURE_WEIGHTS, np.zeros(len(FIT_AUS))])
+    coef, _ = nnls(a, b)
+    return {name: float(min(c, 1.5)) for name, c in zip(FIT_AUS, coef)}
+
+
+def neutralize(face: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    """The person's neutral mesh.
+
+    Args:
+        face: (478, 3) landmarks in the face frame (IOD units).
+
+    Returns:
+        (478, 3) neutral mesh (face frame) and the fitted source AUs (incl. "lip_gap" in IOD).
+    """
+    face = np.asarray(face, np.float64)
+    fitted = fit_source_aus(face)
+    fitted["AU6"] = min(1.0, SMILE_CHEEK * fitted["AU12"])
+    names = tuple(fitted)
+    basis = build_basis(face, names).astype(np.float64)
+    neutral = face - np.tensordot(np.array([fitted[n] for n in names]), basis, axes=1)
+    fitted["lip_gap"] = close_mouth(neutral)
+    return neutral, fitted
+
+
+def close_mouth(face: np.ndarray) -> float:
+    """Close parted lips in place: raise the jaw by most of the gap, then meet the inner contours.
+
+    Returns the gap at the lip centre before closing (IOD units).
+    """
+    up, lo = np.array(T.LIP_INNER_UPPER[1:-1]), np.array(T.LIP_INNER_LOWER[1:-1])
+    gap = float(face[T.STOMION_LOWER, 1] - face[T.STOMION_UPPER, 1])
+    if gap > 0.0:
+        jaw = build_basis(face, ("AU26",))[0].astype(np.float64)
+        per_unit = jaw[T.STOMION_LOWER, 1]
+        if per_unit > 1e-6:
+            face -= (0.6 * gap / per_unit) * jaw
+    mid = (face[up, 1] + face[lo, 1]) / 2
+    open_ = face[lo, 1] > face[up, 1]
+    face[up[open_], 1] = mid[open_]
+    face[lo[open_], 1] = mid[open_]
+    return max(gap, 0.0)

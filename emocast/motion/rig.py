@@ -1,0 +1,337 @@
+"""A hand-built FACS rig on the MediaPipe 478-point mesh: action units -> landmark displacements.
+
+Each action unit is a displacement field defined in a face-local frame (origin between the eyes,
+x along the eye line towards the subject's left, y down, unit = inter-ocular distance "IOD") and
+built from the portrait's own landmarks: smooth Gaussian "pulls" centred on named features
+(brow ends, lid centres, mouth corners, ...), restricted to the right side of the mouth slit or
+eye where a pull must not bleed across it, plus exact moves where geometry demands them (lids
+closing onto the lower lid, the jaw rotating about its hinge). The model is linear:
+
+    mesh = neutral + sum_k au_k * basis[k]          (face frame, IOD units)
+
+Amplitudes follow FACS descriptions and are scaled per region by REGION_GAIN: brows and lids
+need more than the mouth to be read at all on a still-sized face (see
+shared/notes/expression-by-warping.md). The rig is our own (no fitted third-party data), so it
+carries no dataset licence; see motion/data/PROVENANCE.md for why py-feat's AU->mesh PLS is not
+vendored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emocast.motion import topology as T
+
+# Amplitude multipliers per face region, applied to every AU that moves that region.
+REGION_GAIN: dict[str, float] = {
+    "brow": 1.35,  # brows must move a lot to read (AU1, AU2, AU4)
+    "lid": 1.3,  # lid aperture (AU5, AU6, AU7)
+    "mouth": 1.0,  # lip corners and lips (AU12, AU15, AU20, ...)
+    "nose": 1.0,  # AU9, AU10
+    "jaw": 1.0,  # AU26 / speech
+}
+
+# Rig channels: the product's AUs plus the speech-only mouth shapes.
+VISEME_CHANNELS: tuple[str, ...] = ("ROUND", "SPREAD")
+JAW_HINGE_V = 0.3  # jaw hinge height below the eye line (IOD); the jaw rotates about it
+JAW_OPEN_IOD = 0.26  # how far AU26 = 1 drops the lower lip centre (IOD, ~16 mm)
+
+
+@dataclass
+class FaceFrame:
+    """Similarity frame of a face: image point = origin + iod * (u * ex + v * ey)."""
+
+    origin: np.ndarray  # (2,) pixels, midpoint between the eye centres
+    ex: np.ndarray  # (2,) unit vector towards the subject's left eye
+    ey: np.ndarray  # (2,) unit vector "down the face"
+    iod: float  # inter-ocular distance (eye-centre to eye-centre), pixels
+
+    @classmethod
+    def from_landmarks(cls, landmarks: np.ndarray) -> "FaceFrame":
+        """Frame from the eye corners of (478, 2+) pixel landmarks."""
+        pts = np.asarray(landmarks, np.float64)[:, :2]
+        right = pts[list(T.EYE_CORNERS[0])].mean(0)
+        left = pts[list(T.EYE_CORNERS[1])].mean(0)
+        ex = left - right
+        iod = float(np.linalg.norm(ex))
+        if iod < 1e-6:
+            raise ValueError("degenerate landmarks: both eyes at the same place")
+        ex = ex / iod
+        ey = np.array([-ex[1], ex[0]])
+        return cls(origin=(left + right) / 2, ex=ex, ey=ey, iod=iod)
+
+    def to_face(self, points: np.ndarray) -> np.ndarray:
+        """(N, 3) pixel points (z in pixel scale) -> face-frame (N, 3) in IOD units."""
+        p = np.asarray(points, np.float64)
+        d = p[:, :2] - self.origin
+        out = np.empty((len(p), 3))
+        out[:, 0] = d @ self.ex / self.iod
+        out[:, 1] = d @ self.ey / self.iod
+        out[:, 2] = p[:, 2] / self.iod if p.shape[1] > 2 else 0.0
+        return out
+
+    def to_image(self, points: np.ndarray) -> np.ndarray:
+        """(N, 3) face-frame points -> (N, 3) pixels (z in pixel scale)."""
+        p = np.asarray(points, np.float64)
+        xy = self.origin + self.iod * (p[:, :1] * self.ex + p[:, 1:2] * self.ey)
+        return np.concatenate([xy, p[:, 2:3] * self.iod], axis=1)
+
+
+def rig_channels(au_names: tuple[str, ...]) -> tuple[str, ...]:
+    """The rig's channel names: the given AUs followed by the viseme shapes."""
+    return tuple(au_names) + VISEME_CHANNELS
+
+
+def build_basis(face: np.ndarray, channels: tuple[str, ...]) -> np.ndarray:
+    """Displacement per unit of each channel for one face.
+
+    Args:
+        face: (478, 3) neutral mesh in the face frame (IOD units).
+        channels: AU names ("AU12") and viseme shapes ("ROUND", "SPREAD").
+
+    Returns:
+        (K, 478, 3) float32 displacements in IOD units for channel value 1.
+    """
+    rig = _Rig(np.asarray(face, np.float64))
+    basis = np.zeros((len(channels), len(face), 3))
+    for k, name in enumerate(channels):
+        make = getattr(rig, name.lower(), None)
+        if make is None:
+            raise ValueError(f"the rig has no channel {name}")
+        basis[k] = make()
+    return basis.astype(np.float32)
+
+
+class _Rig:
+    """Builds each channel's displacement field from one neutral face (face-frame coordinates)."""
+
+    def __init__(self, face: np.ndarray) -> None:
+        self.p = face
+        self.uv = face[:, :2]
+        n = len(face)
+        idx = lambda ids: np.asarray(ids, dtype=np.int64)  # noqa: E731
+        self.sides = (-1.0, 1.0)  # right (image left, u < 0), left
+        # the mouth slit: points below it belong to the jaw / lower lip
+        self.lower = self._below_mouth_slit()
+        self.lower[idx(T.UPPER_LIP)] = 0.0
+        self.lower[idx(T.LOWER_LIP)] = 1.0
+        self.lower[idx(T.MOUTH_CORNERS + T.INNER_CORNERS)] = 0.5
+        self.upper = 1.0 - self.lower
+        self.lower_lip_only = np.zeros(n)
+        self.lower_lip_only[idx(T.LOWER_LIP)] = 1.0
+        self.upper_lip_only = np.zeros(n)
+        self.upper_lip_only[idx(T.UPPER_LIP)] = 1.0
+        self.outer_upper = np.zeros(n)
+        self.outer_upper[idx(T.LIP_OUTER_UPPER[1:-1])] = 1.0
+        self.outer_lower = np.zeros(n)
+        self.outer_lower[idx(T.LIP_OUTER_LOWER[1:-1])] = 1.0
+        self.inner_lower = np.zeros(n)
+        self.inner_lower[idx(T.LIP_INNER_LOWER[1:-1])] = 1.0
+        # per eye: region above / below the lid line (for lid pulls that must not cross the eye)
+        self.eyes = []
+        for upper, lower, crease, iris in (
+            (T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER, T.RIGHT_LID_CREASE, T.RIGHT_IRIS),
+            (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER, T.LEFT_LID_CREASE, T.LEFT_IRIS),
+        ):
+            centre = self.uv[list(upper) + list(lower)].mean(0)
+            width = np.linalg.norm(self.uv[upper[0]] - self.uv[upper[-1]])
+            self.eyes.append(dict(upper=idx(upper), lower=idx(lower), crease=idx(crease), iris=idx(iris),
+                                  centre=centre, width=width))
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _below_mouth_slit(self) -> np.ndarray:
+        """Soft 0..1 weight of being below the line through the mouth corners and the stomion."""
+        cr, cl = self.uv[T.MOUTH_CORNERS[0]], self.uv[T.MOUTH_CORNERS[1]]
+        st = (self.uv[T.STOMION_UPPER] + self.uv[T.STOMION_LOWER]) / 2
+        u = np.clip(self.uv[:, 0], cr[0], cl[0])
+        # parabola through the corners and the stomion
+        t = (u - st[0]) / np.where(u < st[0], st[0] - cr[0], cl[0] - st[0])
+        edge = np.where(u < st[0], cr[1], cl[1])
+        slit_v = st[1] + (edge - st[1]) * t**2
+        return 1.0 / (1.0 + np.exp(-(self.uv[:, 1] - slit_v) / 0.03))
+
+    def pull(self, centre, sigma, disp, mask=None) -> np.ndarray:
+        """Gaussian falloff around `centre` (u, v) with (su, sv) radii, moving by `disp` (du, dv[, dz])."""
+        d = (self.uv - np.asarray(centre)) / np.asarray(sigma, np.float64)
+        w = np.exp(-0.5 * (d**2).sum(1))
+        if mask is not None:
+            w = w * mask
+        disp = np.asarray(list(disp) + [0.0] * (3 - len(disp)))
+        return w[:, None] * disp[None, :]
+
+    def both(self, make) -> np.ndarray:
+        """Sum a per-side pull over both sides; `make(side_index, sign)` returns a field."""
+        return sum(make(i, s) for i, s in enumerate(self.sides))
+
+    def at(self, ids) -> np.ndarray:
+        return self.uv[list(ids)].mean(0) if isinstance(ids, (tuple, list)) else self.uv[ids]
+
+    def eye_region(self, e: dict, above: bool) -> np.ndarray:
+        """Points around one eye, above (or below) its lid line, inside an ellipse."""
+        d = self.uv - e["centre"]
+        inside = np.exp(-0.5 * ((d[:, 0] / (0.55 * e["width"])) ** 2 + (d[:, 1] / 0.22) ** 2))
+        side = 1.0 / (1.0 + np.exp((d[:, 1]) / 0.015)) if above else 1.0 / (1.0 + np.exp(-(d[:, 1]) / 0.015))
+        m = inside * side
+        m[e["iris"]] = 0.0
+        if above:
+            m[e["lower"]] = 0.0
+            m[e["upper"]] = np.maximum(m[e["upper"]], 0.9)
+        else:
+            m[e["upper"]] = 0.0
+        return m
+
+    # -- brows ---------------------------------------------------------------------------------
+    def au1(self):  # inner brow raiser
+        g = REGION_GAIN["brow"]
+        inner = (T.RIGHT_BROW_LOWER[-2:] + T.RIGHT_BROW_UPPER[-2:], T.LEFT_BROW_LOWER[-2:] + T.LEFT_BROW_UPPER[-2:])
+        f = self.both(lambda i, s: self.pull(self.at(inner[i]), (0.2, 0.2), (0.0, -0.11 * g)))
+        return f + self.pull((0.0, -0.55), (0.4, 0.3), (0.0, -0.03 * g))
+
+    def au2(self):  # outer brow raiser
+        g = REGION_GAIN["brow"]
+        outer = (T.RIGHT_BROW_LOWER[:2] + T.RIGHT_BROW_UPPER[:2], T.LEFT_BROW_LOWER[:2] + T.LEFT_BROW_UPPER[:2])
+        return self.both(lambda i, s: self.pull(self.at(outer[i]), (0.24, 0.2), (0.0, -0.11 * g)))
+
+    def au4(self):  # brow lowerer: inner brows down and together
+        g = REGION_GAIN["brow"]
+        inner = (T.RIGHT_BROW_LOWER[-3:], T.LEFT_BROW_LOWER[-3:])
+        f = self.both(lambda i, s: self.pull(self.at(inner[i]), (0.22, 0.18), (-s * 0.045 * g, 0.085 * g)))
+        # the lowered brow pushes the upper lid skin down a little
+        f += self.both(lambda i, s: self.pull(self.eyes[i]["centre"], (0.2, 0.12), (0.0, 0.015 * g),
+                                              self.eye_region(self.eyes[i], above=True)))
+        return f
+
+    # -- lids ----------------------------------------------------------------------------------
+    def _lid(self, i: int, above: bool, amount: float) -> np.ndarray:
+        e = self.eyes[i]
+        centre = self.uv[e["upper"] if above else e["lower"]].mean(0)
+        return self.pull(centre, (0.6 * e["width"], 0.12), (0.0, amount), self.eye_region(e, above))
+
+    def au5(self):  # upper lid raiser
+        g = REGION_GAIN["lid"]
+        return sum(self._lid(i, True, -0.045 * g) for i in range(2))
+
+    def au6(self):  # cheek raiser: cheeks up, lower lid pushed up
+        g = REGION_GAIN["lid"]
+        f = self.both(lambda i, s: self.pull(self.at(T.CHEEK[i]), (0.24, 0.2), (s * 0.01, -0.06 * g), self.upper))
+        return f + sum(self._lid(i, False, -0.03 * g) for i in range(2))
+
+    def au7(self):  # lid tightener: lower lid up, upper lid a little down
+        g = REGION_GAIN["lid"]
+        return sum(self._lid(i, False, -0.04 * g) + self._lid(i, True, 0.015 * g) for i in range(2))
+
+    def au43(self):  # eyes closed: the upper lid comes down onto the lower lid
+        f = np.zeros_like(self.p)
+        for e in self.eyes:
+            drop = self.uv[e["lower"], 1] - self.uv[e["upper"], 1]
+            f[e["upper"], 1] = drop
+            # the crease follows at about half the lid travel
+            f[e["crease"], 1] = 0.5 * np.interp(np.linspace(0, 1, len(e["crease"])),
+                                               np.linspace(0, 1, len(drop)), drop)
+            # the iris is squashed onto the lower lid so no triangle folds over
+            low = np.interp(self.uv[e["iris"], 0], *_sorted_xy(self.uv[e["lower"]]))
+            f[e["iris"], 1] = low - self.uv[e["iris"], 1]
+        return f
+
+    # -- nose / upper lip ------------------------------------------------------------------------
+    def au9(self):  # nose wrinkler
+        g = REGION_GAIN["nose"]
+        f = self.both(lambda i, s: self.pull(self.at(T.ALAR[i]), (0.12, 0.14), (-s * 0.01 * g, -0.055 * g)))
+        f += self.pull(self.at(T.LIP_OUTER_UPPER[3:8]), (0.25, 0.08), (0.0, -0.035 * g), self.upper)
+        inner = (T.RIGHT_BROW_LOWER[-2:], T.LEFT_BROW_LOWER[-2:])
+        f += self.both(lambda i, s: self.pull(self.at(inner[i]), (0.18, 0.15), (0.0, 0.05 * REGION_GAIN["brow"])))
+        f += sum(self._lid(i, False, -0.02) for i in range(2))
+        return f
+
+    def au10(self):  # upper lip raiser (more at the sides: shows the canines)
+        g = REGION_GAIN["nose"]
+        f = self.both(lambda i, s: self.pull(self.at(T.LIP_OUTER_UPPER[2] if i == 0 else T.LIP_OUTER_UPPER[-3]),
+                                             (0.2, 0.1), (0.0, -0.07 * g), self.upper))
+        return f + self.both(lambda i, s: self.pull(self.at(T.ALAR[i]), (0.1, 0.1), (0.0, -0.025 * g)))
+
+    def au11(self):  # nasolabial deepener
+        return self.both(lambda i, s: self.pull(self.at(T.LIP_OUTER_UPPER[1] if i == 0 else T.LIP_OUTER_UPPER[-2]),
+                                                (0.12, 0.12), (s * 0.01, -0.03), self.upper))
+
+    # -- lip corners -----------------------------------------------------------------------------
+    def _corner(self, du: float, dv: float, sigma=(0.17, 0.15), dz: float = 0.0) -> np.ndarray:
+        g = REGION_GAIN["mouth"]
+        return self.both(lambda i, s: self.pull(self.at(T.MOUTH_CORNERS[i]), sigma, (s * du * g, dv * g, dz)))
+
+    def au12(self):  # lip corner puller, up and out towards the cheekbone
+        f = self._corner(0.085, -0.1)
+        return f + self.both(lambda i, s: self.pull(
+            (self.at(T.MOUTH_CORNERS[i]) + self.at(T.CHEEK[i])) / 2, (0.25, 0.2), (s * 0.02, -0.035)))
+
+    def au14(self):  # dimpler
+        return self._corner(0.035, -0.015, (0.12, 0.12), dz=0.03)
+
+    def au15(self):  # lip corner depressor
+        return self._corner(0.02, 0.085)
+
+    def au20(self):  # lip stretcher
+        return self._corner(0.1, 0.02)
+
+    # -- lips -----------------------------------------------------------------------------------
+    def au16(self):  # lower lip depressor (not in every AU model: built by hand here too)
+        g = REGION_GAIN["mouth"]
+        centre = self.at(T.LIP_OUTER_LOWER[3:8])
+        f = self.pull(centre, (0.25, 0.14), (0.0, 0.065 * g), self.lower)
+        return f + self.both(lambda i, s: self.pull(centre + np.array([s * 0.15, 0.0]), (0.12, 0.12),
+                                                    (s * 0.02, 0.01), self.lower_lip_only))
+
+    def au17(self):  # chin raiser: chin and lower lip pushed up (inner lip stays against the upper)
+        g = REGION_GAIN["mouth"]
+        mask = self.lower * (1.0 - self.inner_lower)
+        f = self.pull(self.at(T.CHIN_BOSS), (0.3, 0.22), (0.0, -0.055 * g, -0.03), mask)
+        return f + self.pull(self.at(T.LIP_OUTER_LOWER[3:8]), (0.25, 0.08), (0.0, -0.02 * g), self.outer_lower)
+
+    def au23(self):  # lip tightener: lips narrowed, red margins thinner
+        f = self._corner(-0.035, 0.0, (0.12, 0.12))
+        f += self.pull(self.at(T.STOMION_UPPER), (0.35, 0.1), (0.0, 0.015), self.outer_upper)
+        return f + self.pull(self.at(T.STOMION_LOWER), (0.35, 0.1), (0.0, -0.015), self.outer_lower)
+
+    def au24(self):  # lip pressor
+        f = self._corner(-0.02, 0.0, (0.12, 0.12))
+        f += self.pull(self.at(T.STOMION_UPPER), (0.35, 0.12), (0.0, 0.022), self.outer_upper)
+        f += self.pull(self.at(T.STOMION_LOWER), (0.35, 0.12), (0.0, -0.028), self.outer_lower)
+        return f + self.pull(self.at(T.CHIN_BOSS), (0.3, 0.2), (0.0, -0.015), self.lower * (1 - self.inner_lower))
+
+    def au25(self):  # lips part (without the jaw)
+        f = self.pull(self.at(T.STOMION_UPPER), (0.3, 0.2), (0.0, -0.012), self.upper_lip_only)
+        return f + self.pull(self.at(T.STOMION_LOWER), (0.3, 0.25), (0.0, 0.045), self.lower)
+
+    def au26(self):  # jaw drop: the lower face rotates about the jaw hinge
+        g = REGION_GAIN["jaw"]
+        lever = np.maximum(self.uv[:, 1] - JAW_HINGE_V, 0.0)
+        lever_lip = max(self.uv[T.STOMION_LOWER, 1] - JAW_HINGE_V, 0.1)
+        angle = JAW_OPEN_IOD / lever_lip
+        # jaw corners near the ears barely move in the picture
+        half_width = abs(self.uv[T.CHEEK[1], 0] - self.uv[T.CHEEK[0], 0]) / 2 + 0.35
+        lateral = np.clip((half_width - np.abs(self.uv[:, 0])) / 0.4, 0.0, 1.0)
+        w = self.lower * lateral * g
+        f = np.zeros_like(self.p)
+        f[:, 1] = angle * lever * w
+        f[:, 0] = -0.08 * angle * self.uv[:, 0] * lever * w  # cheeks narrow as the jaw opens
+        f[:, 2] = 0.3 * angle * lever * w  # chin moves back
+        return f
+
+    def au28(self):  # lip suck: both lips rolled in
+        f = self.pull(self.at(T.STOMION_UPPER), (0.35, 0.12), (0.0, 0.04), self.outer_upper)
+        return f + self.pull(self.at(T.STOMION_LOWER), (0.35, 0.12), (0.0, -0.045), self.outer_lower)
+
+    # -- speech mouth shapes ---------------------------------------------------------------------
+    def round(self):  # /uw ow w/: corners in, lips pushed forward into an "o"
+        f = self._corner(-0.09, 0.0, (0.16, 0.16), dz=-0.06)
+        f += self.pull(self.at(T.STOMION_UPPER), (0.25, 0.15), (0.0, -0.01, -0.05), self.upper)
+        return f + self.pull(self.at(T.STOMION_LOWER), (0.25, 0.15), (0.0, 0.012, -0.05), self.lower)
+
+    def spread(self):  # /iy eh/: corners out
+        return self._corner(0.06, -0.008)
+
+
+def _sorted_xy(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(points[:, 0])
+    return points[order, 0], points[order, 1]

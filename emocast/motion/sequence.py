@@ -1,0 +1,113 @@
+"""MotionSequence: the "animate" stage's output, small per-frame parameters plus the face's rig.
+
+The render stage asks it for the 478-point target mesh of each frame (`mesh_at`), the mesh with
+head pose only (`rest_at`, which carries the upper teeth), and the channel values that drive
+the wrinkle maps. Nothing here grows with the picture size; per frame it holds a few dozen
+floats, so a 10-minute clip costs well under a megabyte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emocast.motion import topology as T
+from emocast.motion.rig import FaceFrame
+
+HEAD_PIVOT = np.array([0.0, 0.6, 1.3])  # head rotation centre in the face frame (IOD): behind the nose
+
+
+@dataclass
+class MotionSequence:
+    """Per-frame motion of one face.
+
+    Mesh coordinates are crop pixels (x, y) plus depth z in the same scale; the face frame uses
+    IOD units (see motion/rig.py).
+    """
+
+    fps: float  # frames per second
+    frame: FaceFrame  # the portrait's face frame (pixels <-> IOD units)
+    source: np.ndarray  # (478, 3) float32 landmarks of the portrait as photographed (crop pixels)
+    neutral: np.ndarray  # (478, 3) float32 the portrait relaxed to neutral, lips closed (face frame)
+    channels: tuple[str, ...]  # rig channel names: AU_NAMES + viseme shapes
+    basis: np.ndarray  # (K, 478, 3) float32 displacement per unit channel (face frame)
+    weights: np.ndarray  # (F, K) float32 channel values per frame, 0..1 (AUs incl. speech mouth)
+    lips_closed: np.ndarray  # (F,) float32 0..1 inner lips brought together (/p b m/, silence)
+    pose: np.ndarray  # (F, 3) float32 pitch (chin down +), yaw (towards subject's left +), roll, radians
+    translation: np.ndarray  # (F, 2) float32 head shift in crop pixels
+    blink: np.ndarray  # (F,) float32 0..1 eyelid closure from blinking
+    gaze: np.ndarray  # (F, 2) float32 iris offset (u, v) in IOD units
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.weights.shape[0])
+
+    def channel(self, name: str) -> np.ndarray:
+        """(F,) values of one channel (e.g. "AU12")."""
+        return self.weights[:, self.channels.index(name)]
+
+    def face_at(self, i: int, expression: bool = True) -> np.ndarray:
+        """(478, 3) face-frame mesh of frame i before head pose (IOD units)."""
+        mesh = self.neutral.astype(np.float64).copy()
+        if expression:
+            w = self.weights[i].astype(np.float64)
+            k43 = self.channels.index("AU43")
+            w[k43] = min(1.0, w[k43] + float(self.blink[i]))
+            mesh += np.tensordot(w, self.basis, axes=1)
+            _close_lips(mesh, float(self.lips_closed[i]))
+            _no_folds(mesh)
+            for iris in (T.RIGHT_IRIS, T.LEFT_IRIS):
+                mesh[list(iris), :2] += self.gaze[i] * (1.0 - min(1.0, w[k43]))
+        return mesh
+
+    def mesh_at(self, i: int) -> np.ndarray:
+        """(478, 3) float32 target landmarks of frame i in crop pixels."""
+        return self._posed(self.face_at(i), i)
+
+    def rest_at(self, i: int) -> np.ndarray:
+        """(478, 3) float32 neutral landmarks moved by frame i's head pose only (crop pixels)."""
+        return self._posed(self.face_at(i, expression=False), i)
+
+    def _posed(self, mesh: np.ndarray, i: int) -> np.ndarray:
+        rot = rotation(*self.pose[i])
+        mesh = (mesh - HEAD_PIVOT) @ rot.T + HEAD_PIVOT
+        out = self.frame.to_image(mesh)
+        out[:, :2] += self.translation[i]
+        return out.astype(np.float32)
+
+
+def rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
+    """(3, 3) rotation in the face frame (u right, v down, z away from the camera)."""
+    cp, sp, cy, sy, cr, sr = np.cos(pitch), np.sin(pitch), np.cos(yaw), np.sin(yaw), np.cos(roll), np.sin(roll)
+    rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])  # chin down moves the nose tip down
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+_INNER_PAIRS = (np.array(T.LIP_INNER_UPPER[1:-1]), np.array(T.LIP_INNER_LOWER[1:-1]))
+_EYE_PAIRS = tuple(
+    (np.array(u[1:-1]), np.array(lo[1:-1]))
+    for u, lo in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER), (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER))
+)
+
+
+def _close_lips(mesh: np.ndarray, amount: float) -> None:
+    """Bring the inner lip contours towards each other by `amount` (0..1), in place."""
+    if amount <= 0.0:
+        return
+    up, lo = _INNER_PAIRS
+    gap = mesh[lo, 1] - mesh[up, 1]
+    shift = np.maximum(gap, 0.0) * amount / 2
+    mesh[up, 1] += shift
+    mesh[lo, 1] -= shift
+
+
+def _no_folds(mesh: np.ndarray) -> None:
+    """Keep upper contours above lower ones (lips, lids) so no triangle turns over, in place."""
+    for up, lo in (_INNER_PAIRS,) + _EYE_PAIRS:
+        mid = (mesh[up, 1] + mesh[lo, 1]) / 2
+        cross = mesh[up, 1] > mesh[lo, 1]
+        mesh[up[cross], 1] = mid[cross]
+        mesh[lo[cross], 1] = mid[cross]

@@ -1,0 +1,84 @@
+"""The mesh engine's "render" stage: portrait + MotionSequence -> RGB frames, one at a time.
+
+    render_frames(face, motion) -> Iterator[(size, size, 3) uint8]
+
+Per crop, once: the warp's triangulation and coarse barycentric map (render/warp.py), the
+wrinkle/shading maps (render/shading.py), the lip colour and skin level. Per frame: the target
+mesh, wrinkle shading of the source by the frame's AUs, the backward map, one cv2.remap, and the
+mouth interior where the lips part (render/mouth.py). Memory does not grow with the clip: frames
+are produced lazily and never kept. numpy + cv2 only (no torch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+
+from emocast.face.geometry import FaceGeometry
+from emocast.motion import topology as T
+from emocast.motion.sequence import MotionSequence
+from emocast.render.mouth import draw_mouth
+from emocast.render.shading import ShadingMaps
+from emocast.render.warp import WarpField, warp_image
+
+
+def render_frames(face: FaceGeometry, motion: MotionSequence) -> Iterator[np.ndarray]:
+    """Yield the animated crop frame by frame.
+
+    Args:
+        face: the crop the motion was planned on (its image is warped).
+        motion: per-frame motion from plan_motion.
+
+    Yields:
+        (H, W, 3) uint8 RGB frames, motion.num_frames of them.
+    """
+    renderer = FrameRenderer(face, motion)
+    for i in range(motion.num_frames):
+        yield renderer.render(i)
+
+
+class FrameRenderer:
+    """Per-crop state of the renderer; `render(i)` draws frame i."""
+
+    def __init__(self, face: FaceGeometry, motion: MotionSequence) -> None:
+        self.image = np.ascontiguousarray(face.image, dtype=np.uint8)
+        self.motion = motion
+        self.iod = motion.frame.iod
+        self.warp = WarpField.build(self.image.shape[:2], motion.source, self.iod)
+        self.shading = ShadingMaps.build(self.image.shape[:2], motion)
+        self.lip_rgb, self.skin_level = _colours(self.image, motion.source)
+        k26 = motion.channels.index("AU26")
+        self.jaw_col = k26
+        self.jaw_px_per_unit = float(motion.basis[k26, T.STOMION_LOWER, 1]) * self.iod
+
+    def render(self, i: int) -> np.ndarray:
+        """(H, W, 3) uint8 RGB frame i."""
+        motion = self.motion
+        mesh = motion.mesh_at(i)
+        source = self.shading.apply(self.image, motion.weights[i], float(motion.blink[i]))
+        backward = self.warp.backward_map(self.warp.vertex_targets(mesh))
+        frame = warp_image(source, backward)
+        jaw_px = float(motion.weights[i, self.jaw_col]) * self.jaw_px_per_unit
+        draw_mouth(frame, mesh, motion.rest_at(i), jaw_px, self.iod, self.lip_rgb, self.skin_level)
+        return frame
+
+
+def _colours(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, float]:
+    """Mean lip colour (RGB) and the face's brightness 0..1 (cheeks), for the mouth interior."""
+    h, w = image.shape[:2]
+    mask = np.zeros((h, w), np.uint8)
+    lower = np.asarray(landmarks, np.float64)[list(T.LIP_OUTER_LOWER) + list(T.LIP_INNER_LOWER[::-1]), :2]
+    cv2.fillPoly(mask, [np.round(lower).astype(np.int32)], 255)
+    lip = image[mask > 0].reshape(-1, 3)
+    lip_rgb = lip.mean(0) if len(lip) else np.array([170.0, 90.0, 90.0])
+    cheeks = np.asarray(landmarks, np.float64)[list(T.CHEEK), :2]
+    r = max(2, int(0.03 * np.linalg.norm(cheeks[1] - cheeks[0])))
+    values = []
+    for x, y in np.round(cheeks).astype(int):
+        patch = image[max(y - r, 0): y + r + 1, max(x - r, 0): x + r + 1]
+        if patch.size:
+            values.append(patch.reshape(-1, 3).mean(0))
+    luminance = float(np.mean([0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2] for v in values])) if values else 150.0
+    return lip_rgb.astype(np.float64), float(np.clip(luminance / 200.0, 0.2, 1.0))

@@ -1,0 +1,179 @@
+"""Piecewise-affine warp of the whole crop by the mesh motion, fast enough for real time on one core.
+
+The 478 landmarks are joined by two rings of extra points around the face (hair, ears, neck)
+and anchors along the picture border, and triangulated once (Delaunay on a copy of the source
+mesh with mouth and eyes held open, so the triangulation has edges along the lip and lid
+contours). Precomputed once per crop: for a coarse grid (every GRID_STEP pixels) the containing
+source triangle and barycentric weights. Per frame:
+
+1. vertex displacements (target - source) -> coarse forward displacement field U (a gather);
+2. backward map on the coarse grid by fixed-point iteration X <- Y - U(X) (U sampled by remap);
+3. cv2.resize of the coarse map to full size, cv2.remap of the source picture.
+
+The extra points follow the head with a falloff and the border anchors never move, so nothing
+tears and the picture edge stays put.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from emocast.motion import topology as T
+
+GRID_STEP = 4  # pixels between coarse map samples (at 512 px: a 128 x 128 grid)
+FIXED_POINT_ITERATIONS = 4
+RING_SCALES = (1.3, 1.75)  # extra rings around the face, relative to the face oval about its centre
+RING_FOLLOW = (0.6, 0.2)  # how much each ring follows the face oval's motion
+BORDER_ANCHORS_PER_SIDE = 8
+
+
+@dataclass
+class WarpField:
+    """Per-crop precomputation of the warp."""
+
+    size: tuple[int, int]  # (H, W) of the picture
+    source_points: np.ndarray  # (V, 2) float32 all vertices in source pixels (478 mesh + extra)
+    triangles: np.ndarray  # (T, 3) int32 vertex indices
+    grid_index: np.ndarray  # (G, 3) int32 vertices of each coarse sample's source triangle
+    grid_weight: np.ndarray  # (G, 3) float32 barycentric weights
+    grid_shape: tuple[int, int]  # (gh, gw) coarse grid
+    grid_xy: np.ndarray  # (gh, gw, 2) float32 coarse sample positions in pixels
+    ring_index: np.ndarray  # (E, 3) int32 face-oval landmarks each extra point follows
+    ring_weight: np.ndarray  # (E, 3) float32 follow weights (incl. the ring's falloff)
+    num_moving: int  # vertices that move: 478 landmarks + ring points (anchors follow)
+
+    @classmethod
+    def build(cls, image_size: tuple[int, int], landmarks: np.ndarray, iod: float) -> "WarpField":
+        """Precompute for a (H, W) picture and its (478, 2+) source landmarks (pixels)."""
+        h, w = image_size
+        mesh = np.asarray(landmarks, np.float64)[:, :2]
+        rings, ring_index, ring_weight = _rings(mesh, (h, w))
+        anchors = _border_anchors(h, w)
+        points = np.concatenate([mesh, rings, anchors]).astype(np.float64)
+        triangles = _triangulate(points, mesh, iod)
+        step = GRID_STEP
+        gh, gw = int(np.ceil(h / step)), int(np.ceil(w / step))
+        gx = (np.arange(gw) + 0.5) * (w / gw) - 0.5  # cv2.resize-aligned sample centres
+        gy = (np.arange(gh) + 0.5) * (h / gh) - 0.5
+        grid_xy = np.stack(np.meshgrid(gx, gy), axis=-1).astype(np.float32)
+        index, weight = _locate(grid_xy.reshape(-1, 2), points, triangles, (gh, gw), (h, w))
+        return cls(
+            size=(h, w), source_points=points.astype(np.float32), triangles=triangles.astype(np.int32),
+            grid_index=index, grid_weight=weight, grid_shape=(gh, gw), grid_xy=grid_xy,
+            ring_index=ring_index, ring_weight=ring_weight, num_moving=len(mesh) + len(rings),
+        )
+
+    def vertex_targets(self, mesh: np.ndarray) -> np.ndarray:
+        """(V, 2) target positions of all vertices for a (478, 2+) target mesh."""
+        mesh = np.asarray(mesh, np.float32)[:, :2]
+        src = self.source_points
+        moved = mesh - src[: len(mesh)]
+        ring = src[len(mesh): self.num_moving] + (moved[self.ring_index] * self.ring_weight[..., None]).sum(1)
+        return np.concatenate([mesh, ring, src[self.num_moving:]])
+
+    def backward_map(self, targets: np.ndarray) -> np.ndarray:
+        """(H, W, 2) float32 source position of every output pixel, for (V, 2) vertex targets."""
+        gh, gw = self.grid_shape
+        disp = (targets - self.source_points).astype(np.float32)
+        field = (disp[self.grid_index] * self.grid_weight[..., None]).sum(1).reshape(gh, gw, 2)
+        sx, sy = gw / self.size[1], gh / self.size[0]
+        y = self.grid_xy
+        x = y.copy()
+        for _ in range(FIXED_POINT_ITERATIONS):
+            # sample U at x (in coarse-grid coordinates)
+            mx = (x[..., 0] + 0.5) * sx - 0.5
+            my = (x[..., 1] + 0.5) * sy - 0.5
+            u = cv2.remap(field, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            x = y - u
+        h, w = self.size
+        return cv2.resize(x, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def warp_image(image: np.ndarray, backward: np.ndarray) -> np.ndarray:
+    """Sample `image` at the (H, W, 2) backward map (bilinear, edges replicated)."""
+    return cv2.remap(image, backward[..., 0], backward[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _rings(mesh: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Extra points on scaled copies of the face oval, and which oval points each one follows."""
+    h, w = size
+    oval_ids = np.array(T.FACE_OVAL)
+    oval = mesh[oval_ids]
+    centre = oval.mean(0)
+    points, index, weight = [], [], []
+    for scale, follow in zip(RING_SCALES, RING_FOLLOW):
+        ring = centre + (oval - centre) * scale
+        inside = (ring[:, 0] > 2) & (ring[:, 0] < w - 3) & (ring[:, 1] > 2) & (ring[:, 1] < h - 3)
+        for k in np.nonzero(inside)[0]:
+            points.append(ring[k])
+            nb = [(k - 1) % len(oval_ids), k, (k + 1) % len(oval_ids)]
+            index.append(oval_ids[nb])
+            # fade the motion towards the picture border so the anchors never pull against it
+            edge = min(ring[k, 0], w - 1 - ring[k, 0], ring[k, 1], h - 1 - ring[k, 1])
+            fade = float(np.clip(edge / (0.08 * max(h, w)), 0.0, 1.0))
+            weight.append(np.array([0.25, 0.5, 0.25]) * follow * fade)
+    if not points:
+        return np.zeros((0, 2)), np.zeros((0, 3), np.int32), np.zeros((0, 3), np.float32)
+    return np.array(points), np.array(index, np.int32), np.array(weight, np.float32)
+
+
+def _border_anchors(h: int, w: int) -> np.ndarray:
+    n = BORDER_ANCHORS_PER_SIDE
+    xs = np.linspace(0, w - 1, n + 1)
+    ys = np.linspace(0, h - 1, n + 1)
+    top = np.stack([xs, np.zeros_like(xs)], 1)
+    bottom = np.stack([xs, np.full_like(xs, h - 1)], 1)
+    left = np.stack([np.zeros_like(ys[1:-1]), ys[1:-1]], 1)
+    right = np.stack([np.full_like(ys[1:-1], w - 1), ys[1:-1]], 1)
+    return np.concatenate([top, bottom, left, right])
+
+
+def _triangulate(points: np.ndarray, mesh: np.ndarray, iod: float) -> np.ndarray:
+    """Delaunay triangles over the points, with mouth and eyes held open so contours become edges."""
+    from scipy.spatial import Delaunay
+
+    opened = points.copy()
+    up, lo = list(T.LIP_INNER_UPPER[1:-1]), list(T.LIP_INNER_LOWER[1:-1])
+    opened[up, 1] -= 0.02 * iod
+    opened[lo, 1] += 0.08 * iod
+    for upper, lower in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER), (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER)):
+        opened[list(upper[1:-1]), 1] -= 0.02 * iod
+        opened[list(lower[1:-1]), 1] += 0.02 * iod
+    opened += np.random.default_rng(0).normal(0.0, 1e-3, opened.shape)  # break exact ties
+    return Delaunay(opened).simplices
+
+
+def _locate(samples: np.ndarray, points: np.ndarray, triangles: np.ndarray, grid_shape: tuple[int, int],
+            size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Source triangle and barycentric weights of each sample (rasterised triangle ids)."""
+    gh, gw = grid_shape
+    h, w = size
+    scale = np.array([gw / w, gh / h])
+    ids = np.full((gh, gw), -1, np.int32)
+    tri_pts = points[triangles]  # (T, 3, 2)
+    area = np.abs(np.cross(tri_pts[:, 1] - tri_pts[:, 0], tri_pts[:, 2] - tri_pts[:, 0]))
+    shift = 4
+    for t in np.argsort(-area):  # slivers drawn last, over their big neighbours
+        poly = np.round(((tri_pts[t] + 0.5) * scale - 0.5) * (1 << shift)).astype(np.int32)
+        cv2.fillConvexPoly(ids, poly, int(t), lineType=cv2.LINE_8, shift=shift)
+    flat = ids.reshape(-1)
+    missing = flat < 0
+    if missing.any():  # samples outside every triangle (should not happen with border anchors)
+        from scipy.spatial import cKDTree
+
+        centroids = tri_pts.mean(1)
+        flat[missing] = cKDTree(centroids).query(samples[missing])[1]
+    tri = triangles[flat]
+    a, b, c = points[tri[:, 0]], points[tri[:, 1]], points[tri[:, 2]]
+    v0, v1, v2 = b - a, c - a, samples - a
+    den = v0[:, 0] * v1[:, 1] - v1[:, 0] * v0[:, 1]
+    den = np.where(np.abs(den) < 1e-9, 1e-9, den)
+    wb = (v2[:, 0] * v1[:, 1] - v1[:, 0] * v2[:, 1]) / den
+    wc = (v0[:, 0] * v2[:, 1] - v2[:, 0] * v0[:, 1]) / den
+    weight = np.stack([1 - wb - wc, wb, wc], 1)
+    weight = np.clip(weight, -0.05, 1.05)
+    weight /= weight.sum(1, keepdims=True)
+    return tri.astype(np.int32), weight.astype(np.float32)
