@@ -69,12 +69,14 @@ def parse_video_path(path: str | Path, root: str | Path | None = None, source: s
     if source == "mead" and mead:
         emotion = mead["emotion"].lower()
         view = (mead["view"] or "").lower() or None
+        identity = mead["identity"].upper()
+        level, take = int(mead["level"]), mead["take"]
         return VideoLabels(
-            clip_id=clip_id,
-            identity=mead["identity"].upper(),
+            clip_id=f"{identity}_{view + '_' if view else ''}{emotion}_level_{level}_{take}",
+            identity=identity,
             source="mead",
             emotion=emotion,
-            intensity=mead_intensity(emotion, int(mead["level"])),
+            intensity=mead_intensity(emotion, level),
             view=view,
         )
     hdtf = HDTF_PATTERN.match(path.stem)
