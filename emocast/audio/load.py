@@ -109,20 +109,22 @@ def _decode_pyav(path: Path, max_seconds: float) -> np.ndarray:
         declared = _declared_seconds(container, stream)
         if declared is not None and declared > max_seconds + 1.0:  # +1 s: headers round
             raise _too_long(path, max_seconds)
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        # keep the channel layout and average the channels ourselves: FFmpeg's downmix adds 3 dB
+        # to identical channels, which clips loud "stereo" recordings of one microphone
+        resampler = av.AudioResampler(format="flt", layout=None, rate=SAMPLE_RATE)
         chunks: list[np.ndarray] = []
         total = 0
         try:
             for frame in container.decode(stream):
                 frame.pts = None  # resample by sample count; broken timestamps must not add gaps
                 for out in resampler.resample(frame):
-                    chunk = out.to_ndarray().reshape(-1)
+                    chunk = _to_mono(out)
                     chunks.append(chunk)
                     total += chunk.size
                 if total > max_samples:
                     raise _too_long(path, max_seconds)
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                chunks.append(_to_mono(out))
         except av.FFmpegError as e:
             if total == 0:
                 raise _DecodeFailed(str(e)) from e
@@ -132,6 +134,13 @@ def _decode_pyav(path: Path, max_seconds: float) -> np.ndarray:
     if samples.size > max_samples:
         raise _too_long(path, max_seconds)
     return samples.astype(np.float32, copy=False)
+
+
+def _to_mono(frame) -> np.ndarray:
+    """(samples,) float32 mean over the channels of a packed float AudioFrame."""
+    channels = max(1, frame.layout.nb_channels)
+    interleaved = frame.to_ndarray().reshape(-1, channels)  # (samples, channels)
+    return interleaved[:, 0].copy() if channels == 1 else interleaved.mean(axis=1, dtype=np.float32)
 
 
 def _declared_seconds(container, stream) -> float | None:

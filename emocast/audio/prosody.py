@@ -11,6 +11,7 @@ import numpy as np
 
 from emocast.audio.features import HOP, FrameFeatures, to_video_frames
 from emocast.audio.track import SAMPLE_RATE, Prosody
+from emocast.audio.vad import ABS_MIN_DB
 
 LOUDNESS_RANGE_DB = 40.0  # loudness 0..1 spans this many dB below the clip's speech peak
 MIN_PEAK_DB = -50.0  # dBFS; a clip quieter than this is not stretched to full loudness
@@ -38,7 +39,9 @@ def compute_prosody(
     """
     loudness = loudness_per_frame(features, active, fps, num_frames)
     f0 = yin_pitch(samples, num_analysis=len(features))
-    f0[~active] = 0.0
+    # pitch needs periodicity and some level, not voice activity: a sung or held vowel has a pitch
+    # even when it never pauses (which is what the adaptive VAD floor looks for)
+    f0[features.energy_db < ABS_MIN_DB] = 0.0
     pitch = _pool_pitch(f0, fps, num_frames)
     voiced = to_video_frames(active, num_frames, fps) >= 0.5
     return Prosody(fps=float(fps), loudness=loudness, pitch=pitch, voiced=voiced)
