@@ -8,7 +8,8 @@ Three passes, each cheap on a CPU:
    whole picture shows none; each new box is cropped from the full-resolution picture,
    upscaled, and FaceMesh runs on the crop.
 3. The largest face is refined by running FaceMesh again on a crop around it at a good
-   resolution, when the first pass saw it smaller than the picture holds it.
+   resolution, when the first pass saw it smaller than the picture holds it, or on a copy turned
+   upright when the head lies sideways (a photo taken sideways without an EXIF orientation).
 
 Landmarks are in pixels of the given image: x = lx * W, y = ly * H, z = lz * W (MediaPipe's
 normalised depth in the same scale as x; smaller is nearer the camera).
@@ -31,6 +32,7 @@ REFINE_GAIN = 1.25  # refine when the crop would show the face this many times l
 MIN_DETECTION_SCORE = 0.5  # full-range detector confidence to try a box
 SAME_FACE_IOU = 0.3  # boxes overlapping more than this are one face
 MAX_FACES = 5  # faces FaceMesh returns per run
+MAX_ROLL = 40.0  # warn when the head is tilted more than this, degrees (a sideways photo?)
 TILE_SPLITS = (2, 3, 5)  # tilings tried when the whole picture shows no face: longest side / n
 TILE_SIDE = 512  # tiles are downscaled to at most this side for the detector, pixels
 
@@ -81,12 +83,24 @@ def detect_face(image: np.ndarray, source: str = "the image") -> FaceGeometry:
         landmarks, seen_extent = faces[0]
         extent = face_extent(landmarks)
         crop_scale = REFINE_SIDE / (CROP_CONTEXT * extent)
-        if min(crop_scale, 1.0) * extent > REFINE_GAIN * seen_extent:
+        turns = int(round(head_roll(landmarks) / 90.0)) % 4
+        if turns:
+            # a sideways face: FaceMesh fits it better on a copy turned upright
+            upright = np.ascontiguousarray(np.rot90(image, turns))
+            refined = _mesh_on_crop(upright, landmark_box(rotate_points(landmarks, turns, image.shape)))
+            if refined is not None:
+                landmarks = rotate_points(refined[0], 4 - turns, upright.shape)
+        elif min(crop_scale, 1.0) * extent > REFINE_GAIN * seen_extent:
             refined = _mesh_on_crop(image, landmark_box(landmarks))
             if refined is not None:
                 landmarks = refined[0]
 
     warnings = [f"found {len(faces)} faces; animating the largest"] if len(faces) > 1 else []
+    roll = head_roll(landmarks)
+    if abs(roll) > MAX_ROLL:
+        warnings.append(
+            f"the head is tilted by {roll:.0f} degrees; if the photo is sideways, rotate it upright for a better video"
+        )
     return FaceGeometry(
         image=image,
         landmarks=landmarks.astype(np.float32),
@@ -94,6 +108,28 @@ def detect_face(image: np.ndarray, source: str = "the image") -> FaceGeometry:
         num_faces=len(faces),
         warnings=warnings,
     )
+
+
+def head_roll(landmarks: np.ndarray) -> float:
+    """In-plane head rotation in degrees: 0 upright, positive when the head leans clockwise on screen."""
+    from emocast.face import landmarks as lm
+
+    points = np.asarray(landmarks, np.float64)[:, :2]
+    dx, dy = points[list(lm.LEFT_EYE)].mean(axis=0) - points[list(lm.RIGHT_EYE)].mean(axis=0)
+    return float(np.degrees(np.arctan2(dy, dx)))
+
+
+def rotate_points(points: np.ndarray, turns: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Map points of a (H, W) picture into `np.rot90(picture, turns)` (counter-clockwise quarter turns).
+
+    Continuous coordinates, so a point's pixel is the same before and after; z is unchanged.
+    """
+    points = np.array(points, np.float64)
+    height, width = shape[0], shape[1]
+    for _ in range(turns % 4):
+        points[:, 0], points[:, 1] = points[:, 1].copy(), width - points[:, 0]
+        height, width = width, height
+    return points
 
 
 def face_extent(landmarks: np.ndarray) -> float:

@@ -7,7 +7,7 @@ from PIL import Image
 
 from emocast.errors import EmocastError
 from emocast.face import landmarks as lm
-from emocast.face.detect import detect_face
+from emocast.face.detect import detect_face, rotate_points
 from emocast.face.image import load_portrait
 
 
@@ -97,3 +97,24 @@ def test_rejects_wrong_arrays():
         detect_face(np.zeros((64, 64), np.uint8))
     with pytest.raises(EmocastError):
         detect_face(np.zeros((64, 64, 3), np.float32))
+
+
+@pytest.mark.parametrize("turns", [1, 3])
+def test_sideways_photo_is_found_and_warned(portraits, faces, turns):
+    sideways = np.ascontiguousarray(np.rot90(portraits["speaker"][:, 40:], turns))  # non-square
+    face = detect_face(sideways)
+    assert any("tilted by" in w and "rotate it upright" in w for w in face.warnings)
+    upright = rotate_points(face.landmarks, 4 - turns, sideways.shape)[:, :2] + [40, 0]
+    assert _mean_error(upright, faces["speaker"].landmarks) < 0.03
+
+
+def test_rotate_points_round_trip():
+    points = np.array([[0.0, 0.0, 1.0], [10.0, 2.0, 3.0], [99.5, 49.5, -2.0]])
+    picture = np.zeros((50, 100), np.uint8)
+    for turns in range(4):
+        turned = rotate_points(points, turns, picture.shape)
+        assert np.allclose(rotate_points(turned, 4 - turns, np.rot90(picture, turns).shape), points)
+    # the pixel under a point moves with it
+    picture[2, 10] = 255
+    turned = rotate_points(points[1:2] + [0.5, 0.5, 0], 1, picture.shape)[0]
+    assert np.rot90(picture)[int(turned[1]), int(turned[0])] == 255
