@@ -36,7 +36,7 @@ REGION_GAIN: dict[str, float] = {
 # Rig channels: the product's AUs plus the speech-only mouth shapes.
 VISEME_CHANNELS: tuple[str, ...] = ("ROUND", "SPREAD")
 JAW_HINGE_V = 0.3  # jaw hinge height below the eye line (IOD); the jaw rotates about it
-JAW_OPEN_IOD = 0.26  # how far AU26 = 1 drops the lower lip centre (IOD, ~16 mm)
+JAW_OPEN_IOD = 0.34  # how far AU26 = 1 drops the lower lip centre (IOD, ~21 mm: a surprised jaw drop)
 
 
 @dataclass
@@ -316,6 +316,8 @@ class _Rig:
         f[:, 1] = angle * lever * w
         f[:, 0] = -0.08 * angle * self.uv[:, 0] * lever * w  # cheeks narrow as the jaw opens
         f[:, 2] = 0.3 * angle * lever * w  # chin moves back
+        # the lips follow: the mouth gets taller and narrower, corners drawn in and down
+        f += self._corner(-0.045, 0.05, (0.14, 0.14))
         return f
 
     def au28(self):  # lip suck: both lips rolled in

@@ -43,8 +43,10 @@ class FrameRenderer:
     """Per-crop state of the renderer; `render(i)` draws frame i."""
 
     def __init__(self, face: FaceGeometry, motion: MotionSequence) -> None:
-        self.image = np.ascontiguousarray(face.image, dtype=np.uint8)
         self.motion = motion
+        # the neutral mesh closes the lips: whatever the photo shows between them (teeth) must never
+        # leak through the seam, so it is painted over with the surrounding lip texture once
+        self.image = _cover_mouth(np.ascontiguousarray(face.image, dtype=np.uint8), motion.source)
         self.iod = motion.frame.iod
         self.warp = WarpField.build(self.image.shape[:2], motion.source, self.iod)
         self.shading = ShadingMaps.build(self.image.shape[:2], motion)
@@ -63,6 +65,23 @@ class FrameRenderer:
         jaw_px = float(motion.weights[i, self.jaw_col]) * self.jaw_px_per_unit
         draw_mouth(frame, mesh, motion.rest_at(i), jaw_px, self.iod, self.lip_rgb, self.skin_level)
         return frame
+
+
+def _cover_mouth(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The picture with its open mouth (inner-lip polygon, slightly grown) inpainted from the lips."""
+    poly = np.asarray(landmarks, np.float64)[T.inner_mouth_polygon(), :2]
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+    if not (mask > 127).any():
+        return image
+    mask = cv2.dilate((mask > 0).astype(np.uint8) * 255, np.ones((3, 3), np.uint8))
+    x, y, w, h = cv2.boundingRect(mask)
+    pad = 6
+    x0, y0 = max(x - pad, 0), max(y - pad, 0)
+    x1, y1 = min(x + w + pad, image.shape[1]), min(y + h + pad, image.shape[0])
+    out = image.copy()
+    out[y0:y1, x0:x1] = cv2.inpaint(image[y0:y1, x0:x1], mask[y0:y1, x0:x1], 3, cv2.INPAINT_TELEA)
+    return out
 
 
 def _colours(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, float]:

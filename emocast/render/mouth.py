@@ -15,7 +15,7 @@ import numpy as np
 from emocast.motion import topology as T
 
 MOUTH_POLYGON = T.inner_mouth_polygon()
-UPPER_TOOTH_IOD = 0.105  # visible upper incisor length
+UPPER_TOOTH_IOD = 0.085  # visible upper incisor length
 LOWER_TOOTH_IOD = 0.085
 OVERBITE_IOD = 0.02  # lower incisor tips sit this far above the upper tips' line when closed
 TOOTH_EDGES_IOD = (0.0, 0.085, 0.16, 0.22, 0.265)  # tooth boundaries from the midline (projected)

@@ -24,7 +24,8 @@ import numpy as np
 from emocast.motion import topology as T
 
 GRID_STEP = 4  # pixels between coarse map samples (at 512 px: a 128 x 128 grid)
-FIXED_POINT_ITERATIONS = 4
+FIXED_POINT_ITERATIONS = 3
+NEWTON_ITERATIONS = 3
 RING_SCALES = (1.3, 1.75)  # extra rings around the face, relative to the face oval about its centre
 RING_FOLLOW = (0.6, 0.2)  # how much each ring follows the face oval's motion
 BORDER_ANCHORS_PER_SIDE = 8
@@ -44,6 +45,8 @@ class WarpField:
     ring_index: np.ndarray  # (E, 3) int32 face-oval landmarks each extra point follows
     ring_weight: np.ndarray  # (E, 3) float32 follow weights (incl. the ring's falloff)
     num_moving: int  # vertices that move: 478 landmarks + ring points (anchors follow)
+    triangle_map: np.ndarray  # (H, W) int32 source triangle under each pixel (for the Newton walk)
+    max_step: float  # Newton step limit in pixels (keeps steps out of collapsed triangles finite)
 
     @classmethod
     def build(cls, image_size: tuple[int, int], landmarks: np.ndarray, iod: float) -> "WarpField":
@@ -60,10 +63,12 @@ class WarpField:
         gy = (np.arange(gh) + 0.5) * (h / gh) - 0.5
         grid_xy = np.stack(np.meshgrid(gx, gy), axis=-1).astype(np.float32)
         index, weight = _locate(grid_xy.reshape(-1, 2), points, triangles, (gh, gw), (h, w))
+        triangle_map = _rasterise(points, triangles, (h, w), (h, w))
         return cls(
             size=(h, w), source_points=points.astype(np.float32), triangles=triangles.astype(np.int32),
             grid_index=index, grid_weight=weight, grid_shape=(gh, gw), grid_xy=grid_xy,
             ring_index=ring_index, ring_weight=ring_weight, num_moving=len(mesh) + len(rings),
+            triangle_map=triangle_map, max_step=0.15 * iod,
         )
 
     def vertex_targets(self, mesh: np.ndarray) -> np.ndarray:
@@ -88,8 +93,37 @@ class WarpField:
             my = (x[..., 1] + 0.5) * sy - 0.5
             u = cv2.remap(field, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             x = y - u
+        # the fixed point fails where the motion compresses (lips closing over teeth, lids over
+        # eyes); a few Newton steps with each triangle's exact inverse affine finish the job
+        x = self._newton(targets, x.reshape(-1, 2), y.reshape(-1, 2)).reshape(gh, gw, 2)
         h, w = self.size
         return cv2.resize(x, (w, h), interpolation=cv2.INTER_LINEAR)
+
+    def _newton(self, targets: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Solve forward(x) = y per sample by walking with per-triangle inverse affines."""
+        tri = self.triangles
+        src = self.source_points[tri].astype(np.float64)  # (T, 3, 2)
+        dst = np.asarray(targets, np.float64)[tri]
+        ds = np.stack([src[:, 1] - src[:, 0], src[:, 2] - src[:, 0]], axis=2)  # (T, 2, 2) columns = edges
+        dt = np.stack([dst[:, 1] - dst[:, 0], dst[:, 2] - dst[:, 0]], axis=2)
+        det_s = ds[:, 0, 0] * ds[:, 1, 1] - ds[:, 0, 1] * ds[:, 1, 0]
+        det_t = dt[:, 0, 0] * dt[:, 1, 1] - dt[:, 0, 1] * dt[:, 1, 0]
+        floor = 0.02 * np.abs(det_s) + 1e-3  # collapsed target triangles get a large, finite inverse
+        det_t = np.where(np.abs(det_t) < floor, np.where(det_t < 0, -floor, floor), det_t)
+        dt_inv = np.stack([np.stack([dt[:, 1, 1], -dt[:, 0, 1]], 1), np.stack([-dt[:, 1, 0], dt[:, 0, 0]], 1)], 1)
+        dt_inv /= det_t[:, None, None]
+        lin = np.einsum("tij,tjk->tik", ds, dt_inv).astype(np.float32)  # target -> source, linear part
+        off = (src[:, 0] - np.einsum("tij,tj->ti", lin, dst[:, 0])).astype(np.float32)
+        h, w = self.size
+        for _ in range(NEWTON_ITERATIONS):
+            col = np.clip(np.rint(x[:, 0]).astype(np.int32), 0, w - 1)
+            row = np.clip(np.rint(x[:, 1]).astype(np.int32), 0, h - 1)
+            t = self.triangle_map[row, col]
+            new = np.einsum("nij,nj->ni", lin[t], y) + off[t]
+            step = new - x
+            length = np.sqrt((step**2).sum(1, keepdims=True))
+            x = x + step * np.minimum(1.0, self.max_step / np.maximum(length, 1e-6))
+        return x.astype(np.float32)
 
 
 def warp_image(image: np.ndarray, backward: np.ndarray) -> np.ndarray:
@@ -146,9 +180,9 @@ def _triangulate(points: np.ndarray, mesh: np.ndarray, iod: float) -> np.ndarray
     return Delaunay(opened).simplices
 
 
-def _locate(samples: np.ndarray, points: np.ndarray, triangles: np.ndarray, grid_shape: tuple[int, int],
-            size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Source triangle and barycentric weights of each sample (rasterised triangle ids)."""
+def _rasterise(points: np.ndarray, triangles: np.ndarray, grid_shape: tuple[int, int],
+               size: tuple[int, int]) -> np.ndarray:
+    """(gh, gw) int32 id of the source triangle under each grid sample (-1 outside all)."""
     gh, gw = grid_shape
     h, w = size
     scale = np.array([gw / w, gh / h])
@@ -159,7 +193,18 @@ def _locate(samples: np.ndarray, points: np.ndarray, triangles: np.ndarray, grid
     for t in np.argsort(-area):  # slivers drawn last, over their big neighbours
         poly = np.round(((tri_pts[t] + 0.5) * scale - 0.5) * (1 << shift)).astype(np.int32)
         cv2.fillConvexPoly(ids, poly, int(t), lineType=cv2.LINE_8, shift=shift)
-    flat = ids.reshape(-1)
+    if (ids < 0).any():  # pixels missed on shared edges: take a neighbour's triangle
+        missing = ids < 0
+        grown = cv2.dilate(ids.astype(np.float32), np.ones((3, 3), np.uint8)).astype(np.int32)
+        ids[missing] = grown[missing]
+    return ids
+
+
+def _locate(samples: np.ndarray, points: np.ndarray, triangles: np.ndarray, grid_shape: tuple[int, int],
+            size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Source triangle and barycentric weights of each sample (rasterised triangle ids)."""
+    tri_pts = points[triangles]  # (T, 3, 2)
+    flat = _rasterise(points, triangles, grid_shape, size).reshape(-1)
     missing = flat < 0
     if missing.any():  # samples outside every triangle (should not happen with border anchors)
         from scipy.spatial import cKDTree
