@@ -7,7 +7,12 @@ at pauses, so time and memory grow linearly with the clip and long silences cost
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +28,9 @@ MERGE_GAP_SECONDS = 0.5  # speech runs closer than this are decoded together
 PAD_SECONDS = 0.25  # silence kept around each chunk (cepstral mean + onsets)
 DITHER = 1e-4  # tiny noise so digital silence does not upset the front end
 DECODER_FRAME_RATE = 100  # PocketSphinx frames per second (its -frate default)
+PARALLEL_MIN_SECONDS = 20.0  # with this much speech a helper process decodes part of it
+HELPER_SHARE_MAIN = 0.55  # share of the speech this process decodes while the helper starts
+HELPER_TIMEOUT_S = 900
 SILENCE_PHONES = ("SIL",)  # plus fillers like +NSN+, +SPN+ (anything in '+')
 
 Phone = tuple[float, float, str]  # (start s, end s, ARPAbet phone without stress)
@@ -90,13 +98,18 @@ def speech_chunks(active: np.ndarray, energy_db: np.ndarray, num_samples: int) -
     return chunks
 
 
-def recognize_phones(samples: np.ndarray, active: np.ndarray, energy_db: np.ndarray) -> list[Phone]:
+def recognize_phones(
+    samples: np.ndarray, active: np.ndarray, energy_db: np.ndarray, workers: int | None = None
+) -> list[Phone]:
     """Phones with times, decoded only where there is speech.
 
     Args:
         samples: (N,) float32 mono at 16 kHz.
         active: (K,) bool voice activity per 10 ms frame.
         energy_db: (K,) level per 10 ms frame (where to cut long chunks).
+        workers: decoding processes; None = 2 when there is at least PARALLEL_MIN_SECONDS of
+            speech and 2 CPU cores, else 1. PocketSphinx holds the GIL, so the second worker is a
+            helper process (`python -m emocast.audio.phonemes`), never a thread or a fork.
 
     Returns:
         [(start s, end s, phone)] sorted by time, silences included, ARPAbet labels.
@@ -104,16 +117,34 @@ def recognize_phones(samples: np.ndarray, active: np.ndarray, energy_db: np.ndar
     Raises:
         PhoneDecodingError: pocketsphinx missing or failing.
     """
-    decoder = _decoder()
     rng = np.random.default_rng(0)
-    phones: list[Phone] = []
+    pieces = []
     for lo, hi in speech_chunks(active, energy_db, len(samples)):
         chunk = samples[lo:hi] + rng.normal(0.0, DITHER, hi - lo).astype(np.float32)
-        pcm = (np.clip(chunk, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
-        offset = lo / SAMPLE_RATE
+        pieces.append((lo / SAMPLE_RATE, (np.clip(chunk, -1.0, 1.0) * 32767.0).astype(np.int16)))
+    speech_seconds = sum(len(pcm) for _, pcm in pieces) / SAMPLE_RATE
+    if workers is None:
+        workers = 2 if speech_seconds >= PARALLEL_MIN_SECONDS and (os.cpu_count() or 1) >= 2 else 1
+    if workers > 1 and len(pieces) > 1:
+        # the helper starts ~0.5 s late (interpreter + model), so it gets the smaller share
+        sizes = np.cumsum([len(pcm) for _, pcm in pieces])
+        split = int(np.clip(np.searchsorted(sizes, HELPER_SHARE_MAIN * sizes[-1]) + 1, 1, len(pieces) - 1))
+        with _Helper(pieces[split:]) as helper:
+            segments = _decode_pieces(pieces[:split])
+            segments += helper.result() or _decode_pieces(pieces[split:])
+    else:
+        segments = _decode_pieces(pieces)
+    return _remove_overlaps(segments)
+
+
+def _decode_pieces(pieces: list[tuple[float, np.ndarray]]) -> list[Phone]:
+    """Decode (offset s, int16 pcm) pieces in this process."""
+    decoder = _decoder()
+    phones: list[Phone] = []
+    for offset, pcm in pieces:
         try:
             decoder.start_utt()
-            decoder.process_raw(pcm, full_utt=True)
+            decoder.process_raw(pcm.astype("<i2").tobytes(), full_utt=True)
             decoder.end_utt()
             segments = list(decoder.seg())
         except RuntimeError as e:
@@ -121,9 +152,81 @@ def recognize_phones(samples: np.ndarray, active: np.ndarray, energy_db: np.ndar
         for seg in segments:
             start = offset + seg.start_frame / DECODER_FRAME_RATE
             end = offset + (seg.end_frame + 1) / DECODER_FRAME_RATE
-            if phones and start < phones[-1][1]:  # chunks cut inside speech overlap by their padding
-                if end <= phones[-1][1]:
-                    continue
-                start = phones[-1][1]
             phones.append((start, end, seg.word.upper()))
     return phones
+
+
+def _remove_overlaps(phones: list[Phone]) -> list[Phone]:
+    """Chunks cut inside speech overlap by their padding: keep each moment once."""
+    out: list[Phone] = []
+    for start, end, phone in sorted(phones):
+        if out and start < out[-1][1]:
+            if end <= out[-1][1]:
+                continue
+            start = out[-1][1]
+        out.append((start, end, phone))
+    return out
+
+
+class _Helper:
+    """A second decoding process for long clips; result() is None if it failed (then decode here)."""
+
+    def __init__(self, pieces: list[tuple[float, np.ndarray]]) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="emocast-phones-")
+        path = Path(self._dir.name) / "pieces.npz"
+        np.savez(
+            path,
+            offsets=np.array([o for o, _ in pieces], np.float64),
+            lengths=np.array([len(p) for _, p in pieces], np.int64),
+            pcm=np.concatenate([p for _, p in pieces]),
+        )
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join([package_root, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        try:
+            self._proc: subprocess.Popen | None = subprocess.Popen(
+                [sys.executable, "-m", "emocast.audio.phonemes", str(path)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+        except OSError as e:
+            logger.info("phone helper process did not start (%s); decoding in this process", e)
+            self._proc = None
+
+    def result(self) -> list[Phone] | None:
+        if self._proc is None:
+            return None
+        try:
+            out, err = self._proc.communicate(timeout=HELPER_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.communicate()
+            logger.info("phone helper process timed out; decoding in this process")
+            return None
+        if self._proc.returncode != 0:
+            logger.info("phone helper process failed: %s", err.decode("utf-8", "replace").strip()[-300:])
+            return None
+        return [(float(a), float(b), str(p)) for a, b, p in json.loads(out)]
+
+    def __enter__(self) -> "_Helper":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
+        self._dir.cleanup()
+
+
+def _helper_main(path: str) -> None:
+    """Entry of the helper process: decode the pieces in `path`, print [[start, end, phone], ...]."""
+    data = np.load(path)
+    bounds = np.concatenate([[0], np.cumsum(data["lengths"])])
+    pcm = data["pcm"]
+    pieces = [(float(o), pcm[a:b]) for o, a, b in zip(data["offsets"], bounds[:-1], bounds[1:])]
+    print(json.dumps(_decode_pieces(pieces)))
+
+
+if __name__ == "__main__":
+    _helper_main(sys.argv[1])

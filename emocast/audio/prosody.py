@@ -16,12 +16,15 @@ from emocast.audio.vad import ABS_MIN_DB
 LOUDNESS_RANGE_DB = 40.0  # loudness 0..1 spans this many dB below the clip's speech peak
 MIN_PEAK_DB = -50.0  # dBFS; a clip quieter than this is not stretched to full loudness
 F0_MIN, F0_MAX = 60.0, 500.0  # Hz, the range of speaking voices
-YIN_WINDOW = 480  # samples (30 ms) integrated by the difference function
+YIN_RATE = 8000  # Hz; YIN runs on the 50..1000 Hz band, decimated by 2 (half the work)
+YIN_WINDOW = 240  # samples at YIN_RATE (30 ms) integrated by the difference function
 YIN_THRESHOLD = 0.15  # first CMND dip below this is the period
 YIN_MAX_APERIODICITY = 0.35  # frames whose best dip is above this are unvoiced
-_TAU_MIN = int(SAMPLE_RATE / F0_MAX)  # 32 samples
-_TAU_MAX = int(np.ceil(SAMPLE_RATE / F0_MIN))  # 267 samples
-_YIN_FFT = 1024  # >= YIN_WINDOW + _TAU_MAX, power of two
+_DECIMATE = SAMPLE_RATE // YIN_RATE
+_YIN_HOP = HOP // _DECIMATE  # 80 samples = 10 ms
+_TAU_MIN = int(YIN_RATE / F0_MAX)  # 16 samples
+_TAU_MAX = int(np.ceil(YIN_RATE / F0_MIN))  # 134 samples
+_YIN_FFT = 512  # >= YIN_WINDOW + _TAU_MAX, power of two
 _BLOCK = 2048  # analysis frames per vectorised block
 
 
@@ -38,10 +41,9 @@ def compute_prosody(
         num_frames: video frames F.
     """
     loudness = loudness_per_frame(features, active, fps, num_frames)
-    f0 = yin_pitch(samples, num_analysis=len(features))
     # pitch needs periodicity and some level, not voice activity: a sung or held vowel has a pitch
     # even when it never pauses (which is what the adaptive VAD floor looks for)
-    f0[features.energy_db < ABS_MIN_DB] = 0.0
+    f0 = yin_pitch(samples, num_analysis=len(features), mask=features.energy_db > ABS_MIN_DB)
     pitch = _pool_pitch(f0, fps, num_frames)
     voiced = to_video_frames(active, num_frames, fps) >= 0.5
     return Prosody(fps=float(fps), loudness=loudness, pitch=pitch, voiced=voiced)
@@ -64,12 +66,13 @@ def loudness_per_frame(features: FrameFeatures, active: np.ndarray, fps: float, 
     return np.clip((frame_db - (peak - LOUDNESS_RANGE_DB)) / LOUDNESS_RANGE_DB, 0.0, 1.0).astype(np.float32)
 
 
-def yin_pitch(samples: np.ndarray, num_analysis: int) -> np.ndarray:
+def yin_pitch(samples: np.ndarray, num_analysis: int, mask: np.ndarray | None = None) -> np.ndarray:
     """YIN fundamental frequency per 10 ms analysis frame.
 
     Args:
         samples: (N,) float32 mono at 16 kHz.
         num_analysis: number of analysis frames K (frame k centred at k * 10 ms).
+        mask: (K,) bool, frames worth analysing (others get 0); all frames when None.
 
     Returns:
         (K,) float32 Hz, 0 where no clear periodicity.
@@ -77,15 +80,18 @@ def yin_pitch(samples: np.ndarray, num_analysis: int) -> np.ndarray:
     from scipy.signal import butter, sosfiltfilt
 
     span = YIN_WINDOW + _TAU_MAX
-    # keep 50 Hz..1 kHz: the fundamental and low harmonics, not formants or rumble
-    band = butter(2, (50.0, 1000.0), btype="bandpass", fs=SAMPLE_RATE, output="sos")
-    filtered = sosfiltfilt(band, samples.astype(np.float64)) if len(samples) > 32 else samples
-    padded = np.pad(filtered.astype(np.float32), (span // 2, span + HOP))
     f0 = np.zeros(num_analysis, np.float32)
+    todo = np.arange(num_analysis) if mask is None else np.flatnonzero(mask[:num_analysis])
+    if todo.size == 0 or len(samples) < 64:
+        return f0
+    # keep 50 Hz..1 kHz (the fundamental and low harmonics, not formants or rumble), then 8 kHz
+    band = butter(4, (50.0, 1000.0), btype="bandpass", fs=SAMPLE_RATE, output="sos")
+    filtered = sosfiltfilt(band, samples.astype(np.float64))[::_DECIMATE]
+    padded = np.pad(filtered.astype(np.float32), (span // 2, span + _YIN_HOP))
     taus = np.arange(_TAU_MAX + 1)
-    for start in range(0, num_analysis, _BLOCK):
-        stop = min(num_analysis, start + _BLOCK)
-        idx = np.arange(start, stop)[:, None] * HOP + np.arange(span)[None, :]
+    for block in range(0, todo.size, _BLOCK):
+        frame_ids = todo[block : block + _BLOCK]
+        idx = frame_ids[:, None] * _YIN_HOP + np.arange(span)[None, :]
         frames = padded[idx].astype(np.float64)  # (B, span)
         frames -= frames.mean(axis=1, keepdims=True)
         # difference d(tau) = E(0) + E(tau) - 2 r(tau), r by FFT cross-correlation
@@ -99,7 +105,7 @@ def yin_pitch(samples: np.ndarray, num_analysis: int) -> np.ndarray:
         running = np.cumsum(diff[:, 1:], axis=1)
         cmnd = np.ones_like(diff)
         cmnd[:, 1:] = diff[:, 1:] * taus[1:] / np.maximum(running, 1e-12)
-        f0[start:stop] = _pick_period(cmnd)
+        f0[frame_ids] = _pick_period(cmnd)
     return f0
 
 
@@ -121,7 +127,7 @@ def _pick_period(cmnd: np.ndarray) -> np.ndarray:
     denom = left - 2 * value + right
     shift = np.where(np.abs(denom) > 1e-12, 0.5 * (left - right) / np.where(denom == 0, 1, denom), 0.0)
     tau = best + _TAU_MIN + np.clip(shift, -1, 1)
-    f0 = SAMPLE_RATE / tau
+    f0 = YIN_RATE / tau
     # a minimum on the edge of the lag range is no period inside the range
     periodic = (value < YIN_MAX_APERIODICITY) & (best > 0) & (best < search.shape[1] - 1)
     return np.where(periodic, f0, 0.0).astype(np.float32)
@@ -130,7 +136,7 @@ def _pick_period(cmnd: np.ndarray) -> np.ndarray:
 def _pool_pitch(f0: np.ndarray, fps: float, num_frames: int) -> np.ndarray:
     """Median of the voiced analysis frames inside each video frame (0 if fewer than half voiced)."""
     voiced_fraction = to_video_frames(f0 > 0, num_frames, fps)
-    rate = 1.0 / (HOP / SAMPLE_RATE)
+    rate = SAMPLE_RATE / HOP
     edges = np.clip(np.round(np.arange(num_frames + 1) / fps * rate).astype(np.int64), 0, len(f0))
     pitch = np.zeros(num_frames, np.float32)
     for i in np.flatnonzero(voiced_fraction >= 0.5):
