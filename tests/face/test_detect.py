@@ -118,3 +118,12 @@ def test_rotate_points_round_trip():
     picture[2, 10] = 255
     turned = rotate_points(points[1:2] + [0.5, 0.5, 0], 1, picture.shape)[0]
     assert np.rot90(picture)[int(turned[1]), int(turned[0])] == 255
+
+
+def test_concurrent_calls_agree(portraits, faces):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(detect_face, [portraits["speaker"], portraits["astronaut"]] * 3))
+    for result, name in zip(results, ["speaker", "astronaut"] * 3):
+        assert np.array_equal(result.landmarks, faces[name].landmarks)

@@ -82,13 +82,18 @@ def test_cmyk_jpeg(tmp_path, speaker_rgb):
     assert np.abs(image.astype(float) - speaker_rgb).mean() < 6  # colours, not inverted
 
 
-def test_big_jpeg_is_downscaled(tmp_path, speaker_rgb):
-    big = cv2.resize(speaker_rgb, (6000, 4500), interpolation=cv2.INTER_LINEAR)
+def test_big_pictures_are_downscaled(tmp_path, speaker_rgb):
+    # JPEGs more than twice max_side are decoded at reduced scale, then area-resized
+    big = cv2.resize(speaker_rgb, (1800, 1350), interpolation=cv2.INTER_LINEAR)
     Image.fromarray(big).save(tmp_path / "big.jpg", quality=90)
-    image = load_portrait(tmp_path / "big.jpg")
-    assert image.shape == (MAX_SIDE * 3 // 4, MAX_SIDE, 3)
-    expected = cv2.resize(speaker_rgb, (MAX_SIDE, MAX_SIDE * 3 // 4), interpolation=cv2.INTER_LINEAR)
+    image = load_portrait(tmp_path / "big.jpg", max_side=400)
+    assert image.shape == (300, 400, 3)
+    expected = cv2.resize(speaker_rgb, (400, 300), interpolation=cv2.INTER_AREA)
     assert np.abs(image.astype(float) - expected).mean() < 4
+    # other formats: resized after decoding, to MAX_SIDE by default
+    wide = np.zeros((600, MAX_SIDE + 500, 3), np.uint8)
+    Image.fromarray(wide).save(tmp_path / "wide.bmp")
+    assert load_portrait(tmp_path / "wide.bmp").shape == (round(600 * MAX_SIDE / (MAX_SIDE + 500)), MAX_SIDE, 3)
 
 
 def test_bad_files_raise_one_line_errors(tmp_path, portrait_paths):
