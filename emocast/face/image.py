@@ -10,6 +10,7 @@ pipeline (including --keep-frame) then works on this downscaled picture.
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from emocast.errors import EmocastError
 
 MAX_SIDE = 2048  # longest side of the working portrait, pixels; larger photos are downscaled
 BACKGROUND_RGB = (236, 236, 236)  # light neutral grey behind transparent pixels
-MAX_PIXELS = 400_000_000  # refuse files whose header claims more than this (decompression bombs)
 FORMATS = "jpg, png, webp, bmp, tiff"
 
 
@@ -41,11 +41,16 @@ def load_portrait(path: str | os.PathLike, max_side: int = MAX_SIDE) -> np.ndarr
         raise EmocastError(f"image file {path} does not exist")
     if path.stat().st_size == 0:
         raise EmocastError(f"image file {path} is empty; use a photo ({FORMATS})")
+    from PIL import Image
+
     try:
         image = _load_with_pillow(path, max_side)
-    except EmocastError:
+    except EmocastError:  # a ValueError too: keep it out of the clause below
         raise
-    except Exception as pillow_error:  # Pillow raises many types for bad files; OpenCV gets a second try
+    except Image.DecompressionBombError as e:
+        raise EmocastError(f"{path.name} has too many pixels to read safely; downscale it first") from e
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as pillow_error:
+        # what Pillow raises for unknown, corrupt or unsupported files; OpenCV gets a second try
         image = _load_with_opencv(path)
         if image is None:
             raise EmocastError(f"{path.name} is not an image we can read ({FORMATS})") from pillow_error
@@ -58,12 +63,9 @@ def _load_with_pillow(path: Path, max_side: int) -> np.ndarray:
     from PIL import Image, ImageOps
 
     with warnings.catch_warnings():
+        # up to Pillow's hard limit (~179 MP, DecompressionBombError) big photos are fine here
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with Image.open(path) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise EmocastError(
-                    f"{path.name} is {img.width}x{img.height} pixels, too large to read; downscale it first"
-                )
             if img.format == "JPEG" and max(img.size) > 2 * max_side:
                 # decode at 1/2, 1/4 or 1/8 scale in the JPEG decoder itself (never below max_side)
                 img.draft(img.mode, (img.width * max_side // max(img.size), img.height * max_side // max(img.size)))
@@ -85,9 +87,7 @@ def _to_rgb8(img) -> np.ndarray:
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, BACKGROUND_RGB + (255,))
         return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"))
-    if mode == "CMYK":
-        # Pillow already undoes Adobe's inverted CMYK when it decodes the JPEG
-        return np.asarray(img.convert("RGB"))
+    # also CMYK (Pillow undoes Adobe's inverted CMYK JPEGs when decoding), L, 1, YCbCr, LAB, HSV
     return np.asarray(img.convert("RGB"))
 
 
