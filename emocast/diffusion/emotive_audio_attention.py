@@ -165,6 +165,8 @@ def _masks_at(region_masks: torch.Tensor | None, b: int, f: int, h: int, w: int,
     if region_masks is None:
         return torch.ones(b * f, 3, h * w, device=like.device, dtype=like.dtype)
     masks = region_masks.to(device=like.device, dtype=like.dtype)
+    if masks.shape[0] == 1 and b > 1:
+        masks = masks.expand(b, -1, -1, -1, -1)  # the same masks for every guidance branch
     if masks.shape[2] == 1:
         masks = masks.expand(-1, -1, f, -1, -1)
     masks = masks.transpose(1, 2).reshape(b * f, 3, *masks.shape[-2:])  # (B*F, 3, Hm, Wm)
