@@ -33,8 +33,8 @@ from emocast.emotion.timeline import Segment, ramp, segment_times, split_timelin
 DEFAULT_TEXT_INTENSITY = 0.6  # a situation or a plain label with no intensity word
 MUSCLE_TEXT_INTENSITY = 0.65  # a muscle description with no intensity word
 SLIDER_REFERENCE = 0.8  # the slider value at which the text's own intensity is used unchanged
-LEXICON_GAIN = 3.0  # logits per unit of emotion-word weight (one plain word ~ e^3 in odds)
-MUSCLE_GAIN = 5.0  # logits per unit of AU-pattern match above MUSCLE_FLOOR
+LEXICON_GAIN = 3.5  # logits per unit of emotion-word weight (one plain word ~ e^3.5 in odds)
+MUSCLE_GAIN = 8.0  # logits per unit of AU-pattern match above MUSCLE_FLOOR
 MUSCLE_FLOOR = 0.3
 NEGATED_EMBEDDING_SCALE = 0.3  # sentence embeddings barely see "not"; trust them less then
 UNREADABLE_KNOWN_FRACTION = 0.5  # below this share of English words, with no emotion cue: unreadable
@@ -124,7 +124,9 @@ def _read_segments(segments: list[Segment]) -> list[Reading]:
     readable_idx = [i for i, ev in enumerate(evidence) if _readable(ev)]
     emb_logits = np.zeros((len(segments), len(EMOTIONS)), np.float32)
     if readable_idx:
-        logits, _ = embedding_logits([segments[i].text for i in readable_idx])
+        logits, _ = embedding_logits(
+            [lexicon.corrected_text(segments[i].text, evidence[i].corrections) for i in readable_idx]
+        )
         emb_logits[readable_idx] = logits
     readings = []
     for i, ev in enumerate(evidence):

@@ -15,7 +15,7 @@ from emocast.emotion.exemplars import EXEMPLARS
 from emocast.emotion.plan import EMOTIONS
 
 TOP_K = 3  # exemplars averaged per emotion
-TEMPERATURE = 0.035  # cosine units per logit: a 0.07 similarity lead is e^2 in odds
+TEMPERATURE = 0.05  # cosine units per logit: a 0.1 similarity lead is e^2 in odds
 
 
 @lru_cache(maxsize=1)

@@ -41,6 +41,10 @@ _add("angry", 0.6, "angry", "anger", "angrily", "angered", "aggressive", "aggres
      "wrath", "rage", "raging", "rages", "temper", "furor")
 _add("angry", 0.85, "furious", "furiously", "fury", "enraged", "infuriating", "storming", "violent", "seethes",
      "screaming at", "pissed", "pissed off")
+_add("angry", 0.8, "explode", "explodes", "exploding", "blow up", "blows up", "blowing up", "snaps at", "snapped at",
+     "lose it", "loses it", "losing it", "lost it", "see red", "sees red", "seeing red", "loses her temper",
+     "loses his temper", "lost her temper", "lost his temper", "losing her temper", "losing his temper",
+     "temper flares", "had enough", "fed up")
 _add("angry", 0.95, "livid", "apoplectic", "berserk", "murderous", "incandescent", "rabid", "ballistic")
 
 # --- contempt ---------------------------------------------------------------------------------
@@ -49,6 +53,9 @@ _add("contempt", 0.4, "unimpressed", "skeptical", "sceptical", "dismissive", "sm
      "smugly", "snide", "mocking", "mock", "mockery", "sneering", "sneer", "sneers", "haughty", "arrogant",
      "arrogance", "snooty", "snobbish", "smart-ass", "eyeroll", "disbelieving", "derisive", "derision",
      "belittling", "scoff", "scoffs", "scoffing", "pompous", "self-satisfied", "holier")
+_add("contempt", 0.5, "not impressed", "rolls eyes", "rolls her eyes", "rolls his eyes", "rolling eyes",
+     "rolled her eyes", "rolled his eyes", "eye roll", "eye-roll", "eyes roll", "looks down on", "looking down on",
+     "looks down her nose", "looks down his nose", "oh please", "yeah right")
 _add("contempt", 0.65, "contempt", "contemptuous", "contemptuously", "disdain", "disdainful", "scorn", "scornful",
      "disrespect", "disrespectful", "insolent", "derisory", "superiority", "pity", "pitying")
 _add("contempt", 0.85, "loathing", "despise", "despises", "despising", "utter contempt")
@@ -59,7 +66,8 @@ _add("disgusted", 0.6, "disgust", "disgusted", "disgusting", "gross", "grossed",
      "ew", "eww", "ewww", "ugh", "repulsed", "repulsive", "repelled", "revolted", "revolting", "nauseous",
      "nauseated", "nausea", "sickened", "sickening", "stinks", "stinky", "stench", "smelly", "rotten", "putrid",
      "foul", "vile", "filthy", "slimy", "moldy", "mouldy", "rancid", "sour milk", "vomit", "puke", "maggots",
-     "cringe", "cringing", "cringes", "grimace", "grimacing", "appalled", "offensive")
+     "cringe", "cringing", "cringes", "appalled", "offensive", "spits out", "spit out", "throw up",
+     "throws up", "threw up")
 _add("disgusted", 0.85, "repugnant", "abhorrent", "nauseating", "loathsome", "sickened", "abomination", "gag",
      "gagging", "retching", "retch", "heave", "barf")
 
@@ -143,6 +151,24 @@ _add({"angry": 0.6, "disgusted": 0.6}, 0.7, "angrily disgusted", "revulsion and 
 _add({"sad": 0.6, "angry": 0.5}, 0.6, "bitter disappointment", "hurt and angry")
 _add({"contempt": 0.7, "happy": 0.2}, 0.45, "smug grin", "smug smile", "self-satisfied smile", "knowing smirk")
 _add({"surprised": 0.5, "disgusted": 0.5}, 0.6, "disgusted surprise", "shocked and disgusted")
+
+# --- events: outcomes that evoke an emotion in a scene description (weaker than emotion words) ----
+_add({"happy": 0.5}, 0.6, "got in", "got into", "accepted", "acceptance", "admitted", "hired", "promoted", "promotion",
+     "graduated", "graduation", "engaged", "proposal", "proposes", "newborn", "reunited", "reunion",
+     "scored", "champion", "champions", "jackpot", "birthday", "wedding", "gift",
+     "vacation", "holiday", "hug", "hugs", "hugging", "kiss", "cheers", "cheering", "applause")
+_add({"sad": 0.5}, 0.6, "rejection", "rejected", "fired", "laid off", "failed", "fails", "divorce", "breakup",
+     "broke up", "funeral", "cemetery", "grave", "hospital bed", "passed away", "miscarriage", "alone", "empty", "last goodbye", "never again")
+_add({"angry": 0.5}, 0.6, "stolen", "stole", "cheated", "lied", "betrayed", "insulted", "blamed", "cut him off", "cut her off", "scratched", "keyed", "vandalized", "unfair", "injustice",
+     "ripped off", "scammed", "ignored")
+_add({"fear": 0.5}, 0.6, "intruder", "footsteps", "in the dark", "alone at night", "gun", "knife", "attack",
+     "attacked", "chasing", "chased", "followed", "crash", "kidnapped",
+     "ghost", "monster", "scream", "screams", "emergency", "diagnosis", "turbulence")
+_add({"disgusted": 0.5}, 0.6, "smell", "smells", "odor", "odour", "rat", "rats", "cockroach",
+     "toilet", "snot", "spit", "spat", "mucus", "garbage", "trash", "dumpster", "leftovers")
+_add({"surprised": 0.5}, 0.6, "turns out", "out of nowhere", "never expected",
+     "didn't expect", "did not expect", "yell surprise", "suddenly appears",
+     "twins", "revealed", "reveal", "twist", "inherited")
 
 # --- emoji and emoticons ----------------------------------------------------------------------
 EMOJI: dict[str, tuple[dict[str, float], float]] = {}
@@ -238,6 +264,7 @@ MUSCLES: list[tuple[str, dict[str, float]]] = [
     (rf"{_LIPS} (?:\w+ ){{0,2}}(?:tightened|tight|thin|thinned|narrowed|tense)|tight[- ]lipped|thin[- ]lipped|tighten\w* (?:the |her |his )?{_LIPS}", {"AU23": 0.85}),
     (rf"{_LIPS} (?:\w+ ){{0,2}}(?:parted|apart|slightly open|part)|part\w* {_LIPS}", {"AU25": 0.7}),
     (rf"{_LIPS} (?:\w+ ){{0,2}}(?:open|opened|hanging open|agape|falls open|fell open|drops open|gaping|wide open)|open[- ]mouthed|jaw (?:\w+ ){{0,1}}(?:dropped|drops|drop|fell|falls|hanging|slack|open)|drop\w* jaw|gaping|gape\w*|agape", {"AU25": 0.8, "AU26": 0.85}),
+    (r"(?:drawn|pulled|knit|knitted|pinched|squeezed) together", {"AU4": 0.7}),
     (rf"(?:bit|biting|bites|suck\w*|pull\w* in) (?:\w+ ){{0,1}}{_LIPS}|{_LIPS} (?:sucked|pulled|rolled) in", {"AU28": 0.8}),
 ]
 _MUSCLE_RES = [(re.compile(rf"\b(?:{pattern})\b"), aus) for pattern, aus in MUSCLES]
@@ -262,6 +289,7 @@ class Evidence:
     intensity_factor: float = 1.0  # clause-wide modifiers ("subtle", "overwhelming") and punctuation
     known_fraction: float = 1.0  # share of alphabetic tokens that are English words
     num_words: int = 0  # alphabetic tokens
+    corrections: dict[str, str] = field(default_factory=dict)  # misspelt token -> lexicon word
 
 
 def normalize(text: str) -> str:
@@ -367,6 +395,7 @@ def read_clause(text: str) -> Evidence:
             fixed = correct_typo(tok)
             if fixed is not None:
                 entry = WORDS[fixed]
+                ev.corrections[tok] = fixed
                 tok = fixed
         if tok in NEGATORS:
             negate_left = NEGATION_SCOPE
@@ -413,6 +442,13 @@ def read_clause(text: str) -> Evidence:
     if len(letters) >= 4 and sum(c.isupper() for c in letters) / len(letters) > 0.7:
         ev.intensity_factor *= 1.15
     return ev
+
+
+def corrected_text(text: str, corrections: dict[str, str]) -> str:
+    """`text` with misspelt emotion words replaced (for the sentence embedding, which typos confuse)."""
+    for wrong, right in corrections.items():
+        text = re.sub(rf"(?i)\b{re.escape(wrong)}\b", right, text)
+    return text
 
 
 def _negated_at(prefix: str) -> bool:

@@ -51,8 +51,15 @@ class Segment:
     transition: str = "normal"  # how the face arrives here from the previous segment
 
 
+_FIRST_MARK = re.compile(r"(?<=\w)\s+(at first|initially|in the beginning|to begin with|for a moment)\b\s*,?", re.I)
+_COMMA_GRADUAL = re.compile(rf",\s*(?=(?:and )?{GRADUAL}\b)", re.I)
+
+
 def split_timeline(text: str) -> list[Segment]:
     """Ordered segments of a prompt; one segment when nothing changes over time."""
+    # "calm at first, ..." and "..., gradually ..." also mark a new moment
+    text = _FIRST_MARK.sub(" -> ", text)
+    text = _COMMA_GRADUAL.sub(" -> ", text)
     m = _FROM_TO.match(text)
     if m and len(m.group(1).split()) <= 6:
         parts = [(m.group(1), ""), (m.group(2), "")]
