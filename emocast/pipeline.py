@@ -125,7 +125,7 @@ def _generate_mesh(
     # 3. face: landmarks on the portrait, face-centred crop
     progress("face", 0.0)
     portrait = load_portrait(image)
-    face = detect_face(portrait)
+    face = detect_face(portrait, source=image.name)
     for warning in face.warnings:
         logger.warning(warning)
     crop = crop_face(face, options.size)

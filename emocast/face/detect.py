@@ -17,6 +17,7 @@ normalised depth in the same scale as x; smaller is nearer the camera).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 
@@ -164,6 +165,23 @@ def _resize(image: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(image, size, interpolation=interpolation)
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence MediaPipe's C++ log lines (absl writes them to fd 2 before any log init we control)."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr (some embedded hosts): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _model(name: str):
     """Cached MediaPipe graph; callers hold _lock."""
     if name not in _models:
@@ -184,7 +202,8 @@ def _model(name: str):
 def _run_mesh(image: np.ndarray) -> list[np.ndarray]:
     """FaceMesh on `image`: a (478, 3) float64 array in its pixels per face."""
     height, width = image.shape[:2]
-    result = _model("mesh").process(image)
+    with _quiet_native_stderr():
+        result = _model("mesh").process(image)
     faces = []
     for face in result.multi_face_landmarks or []:
         points = np.array([(p.x, p.y, p.z) for p in face.landmark], np.float64)
@@ -197,7 +216,8 @@ def _run_mesh(image: np.ndarray) -> list[np.ndarray]:
 def _run_detector(image: np.ndarray) -> list[tuple[float, float, float, float]]:
     """Full-range face boxes (x0, y0, x1, y1) in `image` pixels."""
     height, width = image.shape[:2]
-    result = _model("detector").process(image)
+    with _quiet_native_stderr():
+        result = _model("detector").process(image)
     boxes = []
     for detection in result.detections or []:
         box = detection.location_data.relative_bounding_box
