@@ -251,10 +251,12 @@ class ClipDataset:
             ref_index = (ref_index + 1 + int(rng.integers(clip.num_frames - 1))) % clip.num_frames
         target = read_frames(clip.frames_path, [target_index], self.resolution)[0]
         reference = read_frames(ref_clip.frames_path, [ref_index], self.resolution)[0]
+        masks = load_masks(clip.dir, self.mask_resolution)
         return {
             "pixel_values": _to_tensor(target),  # (3, H, W) in [-1, 1]
             "ref_pixel_values": _to_tensor(reference),
-            "masks": torch.from_numpy(load_masks(clip.dir, self.mask_resolution)),  # (3, h, w): pose, expression, lip
+            "masks": torch.from_numpy(masks),  # (3, h, w): pose, expression, lip
+            "face_region": torch.from_numpy(face_region(masks[1], self.resolution)),  # (3, H, W)
             "reference_clip_id": ref_clip.id,
         }
 
@@ -272,11 +274,13 @@ class ClipDataset:
         frames = read_frames(clip.frames_path, sorted(set(indices + [ref_index])), self.resolution, as_dict=True)
         video = np.stack([frames[i] for i in indices])
         target_frames = list(range(start + self.motion_frames, start + window))
+        masks = load_masks(clip.dir, self.mask_resolution)
         sample = {
             "pixel_values": _to_tensor(video[self.motion_frames :]),  # (F, 3, H, W)
             "motion_pixel_values": _to_tensor(video[: self.motion_frames]),  # (M, 3, H, W)
             "ref_pixel_values": _to_tensor(frames[ref_index]),  # (3, H, W)
-            "masks": torch.from_numpy(load_masks(clip.dir, self.mask_resolution)),
+            "masks": torch.from_numpy(masks),
+            "face_region": torch.from_numpy(face_region(masks[1], self.resolution)),
             "drop_audio": bool(rng.random() < self.audio_dropout),
         }
         if clip.wav2vec is not None:
@@ -361,6 +365,24 @@ def load_masks(clip_dir: Path, size: int) -> np.ndarray:
         return np.stack(
             [cv2.resize(masks[name], (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0 for name in MASK_NAMES]
         )
+
+
+FACE_REGION_EXPAND = 1.1  # the face locator sees the expression region's box, enlarged this much
+
+
+def face_region(expression_mask: np.ndarray, size: int) -> np.ndarray:
+    """(3, size, size) float32 box image (1 inside) around the face: the face locator's input."""
+    out = np.zeros((3, size, size), np.float32)
+    ys, xs = np.nonzero(expression_mask > 0.5)
+    if len(xs) == 0:
+        return out
+    scale = size / expression_mask.shape[0]
+    cx, cy = (xs.min() + xs.max() + 1) / 2 * scale, (ys.min() + ys.max() + 1) / 2 * scale
+    hw, hh = (xs.max() + 1 - xs.min()) / 2 * scale * FACE_REGION_EXPAND, (ys.max() + 1 - ys.min()) / 2 * scale * FACE_REGION_EXPAND
+    x0, x1 = int(max(0, np.floor(cx - hw))), int(min(size, np.ceil(cx + hw)))
+    y0, y1 = int(max(0, np.floor(cy - hh))), int(min(size, np.ceil(cy + hh)))
+    out[:, y0:y1, x0:x1] = 1.0
+    return out
 
 
 def read_audio(path: Path, first_frame: int, end_frame: int, fps: float) -> np.ndarray:
