@@ -154,6 +154,21 @@ def load_minilm() -> MiniLM:
     return MiniLM()
 
 
+@lru_cache(maxsize=1)
+def _blas_limiter():
+    """One-thread BLAS for prompt-sized inputs (thread start-up costs more than it saves), if available."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
 def embed(texts: list[str]) -> np.ndarray:
     """(N, 384) unit sentence embeddings of `texts` with the cached encoder."""
-    return load_minilm().encode(texts)
+    model = load_minilm()
+    limiter = _blas_limiter() if len(texts) <= 8 else None
+    if limiter is None:
+        return model.encode(texts)
+    with limiter.limit(limits=1, user_api="blas"):
+        return model.encode(texts)
