@@ -47,6 +47,8 @@ class WarpField:
     num_moving: int  # vertices that move: 478 landmarks + ring points (anchors follow)
     triangle_map: np.ndarray  # (H, W) int32 source triangle under each pixel (for the Newton walk)
     max_step: float  # Newton step limit in pixels (keeps steps out of collapsed triangles finite)
+    border_fade: np.ndarray  # (gh, gw, 1) float32: 0 on the outermost samples, 1 inside
+    identity: np.ndarray  # (H, W, 2) float32 pixel coordinates
 
     @classmethod
     def build(cls, image_size: tuple[int, int], landmarks: np.ndarray, iod: float) -> "WarpField":
@@ -68,7 +70,8 @@ class WarpField:
             size=(h, w), source_points=points.astype(np.float32), triangles=triangles.astype(np.int32),
             grid_index=index, grid_weight=weight, grid_shape=(gh, gw), grid_xy=grid_xy,
             ring_index=ring_index, ring_weight=ring_weight, num_moving=len(mesh) + len(rings),
-            triangle_map=triangle_map, max_step=0.15 * iod,
+            triangle_map=triangle_map, max_step=0.15 * iod, border_fade=_border_fade(grid_xy, (h, w)),
+            identity=np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), -1),
         )
 
     def vertex_targets(self, mesh: np.ndarray) -> np.ndarray:
@@ -97,7 +100,9 @@ class WarpField:
         # eyes); a few Newton steps with each triangle's exact inverse affine finish the job
         x = self._newton(targets, x.reshape(-1, 2), y.reshape(-1, 2)).reshape(gh, gw, 2)
         h, w = self.size
-        return cv2.resize(x, (w, h), interpolation=cv2.INTER_LINEAR)
+        disp = (x - y) * self.border_fade  # the picture's edge never moves
+        # resize the displacement, not the positions: positions would be off by half a sample at the edge
+        return cv2.resize(disp, (w, h), interpolation=cv2.INTER_LINEAR) + self.identity
 
     def _newton(self, targets: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Solve forward(x) = y per sample by walking with per-triangle inverse affines."""
@@ -178,6 +183,12 @@ def _triangulate(points: np.ndarray, mesh: np.ndarray, iod: float) -> np.ndarray
         opened[list(lower[1:-1]), 1] += 0.02 * iod
     opened += np.random.default_rng(0).normal(0.0, 1e-3, opened.shape)  # break exact ties
     return Delaunay(opened).simplices
+
+
+def _border_fade(grid_xy: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    h, w = size
+    edge = np.minimum.reduce([grid_xy[..., 0], grid_xy[..., 1], w - 1 - grid_xy[..., 0], h - 1 - grid_xy[..., 1]])
+    return np.clip((edge - 2.0) / (2.0 * GRID_STEP), 0.0, 1.0)[..., None].astype(np.float32)
 
 
 def _rasterise(points: np.ndarray, triangles: np.ndarray, grid_shape: tuple[int, int],

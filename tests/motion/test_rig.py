@@ -1,0 +1,59 @@
+import numpy as np
+
+from emocast.motion import topology as T
+from emocast.motion.animate import plan_motion
+from emocast.motion.neutral import mouth_features, neutralize
+from emocast.motion.rig import FaceFrame
+from tests.motion.conftest import expression, speech, still
+
+
+def _face_frame_mesh(crop, aus, jaw=None):
+    motion = plan_motion(crop, expression(aus, 1), speech(1, jaw=jaw), still())
+    return motion.frame.to_face(motion.mesh_at(0)), motion
+
+
+def test_neutral_fit_removes_the_smile(astronaut):
+    _, crop = astronaut
+    face = FaceFrame.from_landmarks(crop.landmarks).to_face(crop.landmarks)
+    neutral, fitted = neutralize(face)
+    assert fitted["AU12"] > 0.2
+    assert mouth_features(neutral)[0] < mouth_features(face)[0] - 0.03  # corners move down vs lip centre
+    assert fitted["lip_gap"] > 0.05  # teeth showing
+    gap = neutral[list(T.LIP_INNER_LOWER), 1] - neutral[list(T.LIP_INNER_UPPER), 1]
+    assert np.all(gap <= 1e-6)  # lips closed over the teeth
+
+
+def test_au12_raises_mouth_corners(hdtf):
+    _, crop = hdtf
+    base, _ = _face_frame_mesh(crop, {})
+    smile, _ = _face_frame_mesh(crop, {"AU12": 1.0})
+    corners = list(T.MOUTH_CORNERS)
+    assert np.all(smile[corners, 1] < base[corners, 1] - 0.05)  # y points down: up = smaller
+
+
+def test_au4_lowers_inner_brows(hdtf):
+    _, crop = hdtf
+    base, _ = _face_frame_mesh(crop, {})
+    frown, _ = _face_frame_mesh(crop, {"AU4": 1.0})
+    inner = [55, 285]
+    assert np.all(frown[inner, 1] > base[inner, 1] + 0.05)
+    assert abs(frown[285, 0] - frown[55, 0]) < abs(base[285, 0] - base[55, 0])  # drawn together
+
+
+def test_au26_and_speech_jaw_open_the_mouth(hdtf):
+    _, crop = hdtf
+    base, _ = _face_frame_mesh(crop, {})
+    jaw, _ = _face_frame_mesh(crop, {"AU26": 1.0})
+    talk, _ = _face_frame_mesh(crop, {}, jaw=np.ones(1))
+    for mesh in (jaw, talk):
+        gap = mesh[T.STOMION_LOWER, 1] - mesh[T.STOMION_UPPER, 1]
+        assert gap > 0.15
+        assert mesh[T.CHIN, 1] > base[T.CHIN, 1] + 0.1
+    assert base[T.STOMION_LOWER, 1] - base[T.STOMION_UPPER, 1] < 1e-6
+
+
+def test_smile_stays_while_talking(hdtf):
+    _, crop = hdtf
+    base, _ = _face_frame_mesh(crop, {})
+    smile_talk, _ = _face_frame_mesh(crop, {"AU12": 1.0}, jaw=np.full(1, 0.6))
+    assert mouth_features(smile_talk)[0] > mouth_features(base)[0]

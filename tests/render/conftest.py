@@ -1,0 +1,1 @@
+from tests.motion.conftest import astronaut, hdtf  # noqa: F401  (shared session fixtures)
