@@ -26,6 +26,7 @@ from emocast.motion import topology as T
 GRID_STEP = 4  # pixels between coarse map samples (at 512 px: a 128 x 128 grid)
 FIXED_POINT_ITERATIONS = 3
 NEWTON_ITERATIONS = 3
+NEWTON_TOLERANCE_PX = 0.25  # fixed-point residual above which a sample gets Newton steps
 RING_SCALES = (1.3, 1.75)  # extra rings around the face, relative to the face oval about its centre
 RING_FOLLOW = (0.6, 0.2)  # how much each ring follows the face oval's motion
 BORDER_ANCHORS_PER_SIDE = 8
@@ -86,19 +87,25 @@ class WarpField:
         """(H, W, 2) float32 source position of every output pixel, for (V, 2) vertex targets."""
         gh, gw = self.grid_shape
         disp = (targets - self.source_points).astype(np.float32)
-        field = (disp[self.grid_index] * self.grid_weight[..., None]).sum(1).reshape(gh, gw, 2)
+        i, wt = self.grid_index, self.grid_weight
+        field = (wt[:, :1] * disp[i[:, 0]] + wt[:, 1:2] * disp[i[:, 1]] + wt[:, 2:] * disp[i[:, 2]]).reshape(gh, gw, 2)
         sx, sy = gw / self.size[1], gh / self.size[0]
         y = self.grid_xy
         x = y.copy()
-        for _ in range(FIXED_POINT_ITERATIONS):
+        for k in range(FIXED_POINT_ITERATIONS + 1):
             # sample U at x (in coarse-grid coordinates)
             mx = (x[..., 0] + 0.5) * sx - 0.5
             my = (x[..., 1] + 0.5) * sy - 0.5
             u = cv2.remap(field, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            if k == FIXED_POINT_ITERATIONS:
+                break
             x = y - u
         # the fixed point fails where the motion compresses (lips closing over teeth, lids over
-        # eyes); a few Newton steps with each triangle's exact inverse affine finish the job
-        x = self._newton(targets, x.reshape(-1, 2), y.reshape(-1, 2)).reshape(gh, gw, 2)
+        # eyes); there a few Newton steps with each triangle's exact inverse affine finish the job
+        residual = np.abs(x + u - y).max(-1)
+        bad = residual > NEWTON_TOLERANCE_PX
+        if bad.any():
+            x[bad] = self._newton(targets, x[bad], y[bad])
         h, w = self.size
         disp = (x - y) * self.border_fade  # the picture's edge never moves
         # resize the displacement, not the positions: positions would be off by half a sample at the edge
