@@ -87,7 +87,7 @@ def build_demo():
                     generate = gr.Button("Generate", variant="primary", elem_id="generate-btn")
             with gr.Row():
                 with gr.Column():
-                    video = gr.Video(label="Result", interactive=False, elem_id="result")
+                    video = gr.Video(label="Result", interactive=False, height=480, elem_id="result")
                 with gr.Column():
                     plan_text = gr.Markdown("*The emotion plan (which face muscles move, and how strongly) appears here.*",
                                             elem_id="plan", container=True)  # fmt: skip
@@ -99,7 +99,7 @@ def build_demo():
             with gr.Row():
                 c_image = gr.Image(label="Portrait photo", type="filepath", height=260, elem_id="c-portrait")
                 c_audio = gr.Audio(label="Speech", type="filepath", sources=["upload", "microphone"], elem_id="c-speech")
-            gr.Examples([[p, s] for p in portraits for s in speech], inputs=[c_image, c_audio],
+            gr.Examples([[p, speech[0]] for p in portraits], inputs=[c_image, c_audio],
                         label="Examples (click one)", elem_id="compare-examples")  # fmt: skip
             starters = [h._presets()[name].prompt for name in presets[:2]] + ["", ""]
             rows = []
@@ -116,7 +116,8 @@ def build_demo():
                 c_seed = gr.Number(value=0, precision=0, label="Seed", elem_id="c-seed")
             compare = gr.Button("Compare", variant="primary", elem_id="compare-btn")
             with gr.Row():
-                cells = [gr.Video(label=f"Variant {i + 1}", interactive=False, visible=False, elem_id=f"c-result{i + 1}")
+                cells = [gr.Video(label=f"Variant {i + 1}", interactive=False, visible=False, height=320,
+                                  elem_id=f"c-result{i + 1}")
                          for i in range(h.MAX_COMPARE)]  # fmt: skip
             grid = gr.Video(label="All variants in sync", interactive=False, elem_id="c-grid")
             grid_file = gr.File(label="Download the grid video", interactive=False, elem_id="c-grid-file")

@@ -19,6 +19,7 @@ LABEL_FRACTION = 0.11  # label strip height as a fraction of the cell height
 MIN_LABEL_PX = 20  # never a label strip thinner than this (pixels)
 LABEL_BACKGROUND = (24, 24, 27)
 LABEL_COLOR = (240, 240, 240)
+LABEL_SEPARATOR = " · "  # text after the last separator survives shortening (e.g. the intensity)
 
 
 def grid_shape(num_cells: int) -> tuple[int, int]:
@@ -44,7 +45,8 @@ def make_grid_video(
 
     Args:
         videos: 1..4 video files; all cells take the first video's size (others are resized).
-        labels: one caption per video, drawn under its cell.
+        labels: one caption per video, drawn under its cell; shortened with an ellipsis to fit,
+            keeping any tail after the last " · " whole.
         out: the .mp4 to write.
         audio: the sound track; defaults to the first video's audio.
 
@@ -108,11 +110,16 @@ def render_label(text: str, width: int, height: int) -> np.ndarray:
 
 
 def _fit_text(draw, text: str, font, max_width: int) -> str:
+    """Shorten text with an ellipsis to fit; a tail after the last " · " (e.g. "· 80%") is kept whole."""
     if draw.textlength(text, font=font) <= max_width:
         return text
-    while text and draw.textlength(text + "…", font=font) > max_width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    head, sep, tail = text.rpartition(LABEL_SEPARATOR)
+    if not sep:
+        head, tail = text, ""
+    tail = sep + tail
+    while head and draw.textlength(head.rstrip() + "…" + tail, font=font) > max_width:
+        head = head[:-1]
+    return head.rstrip() + "…" + tail
 
 
 def _cell_origin(index: int, columns: int, cell_w: int, cell_h: int) -> tuple[int, int]:

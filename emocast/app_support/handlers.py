@@ -452,7 +452,9 @@ def compare_rows(prompts: list[str | None], intensities: list[float]) -> list[tu
 
 def compare_label(prompt: str, intensity: float) -> str:
     """Caption under a grid cell."""
-    return f"{' '.join(prompt.split())} · {intensity:.0%}"
+    from emocast.app_support.grid import LABEL_SEPARATOR
+
+    return f"{' '.join(prompt.split())}{LABEL_SEPARATOR}{intensity:.0%}"
 
 
 def run_compare(

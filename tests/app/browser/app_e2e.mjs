@@ -22,6 +22,7 @@ const PORTRAIT = env("PORTRAIT");
 const SPEECH = env("SPEECH");
 const FACELESS = env("FACELESS");
 const CHROMIUM = env("CHROMIUM", "/usr/bin/chromium");
+const SCENARIOS = env("SCENARIOS", "errors,generate,compare").split(","); // run a subset while debugging
 const FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -192,6 +193,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   page.on("pageerror", (e) => log("page error:", e.message));
   for (const [name, scenario] of [["errors", errors], ["generate", generate], ["compare", compare]]) {
+    if (!SCENARIOS.includes(name)) continue;
     const t0 = Date.now();
     try {
       await scenario(page);
