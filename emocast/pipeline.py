@@ -140,10 +140,10 @@ def _generate_mesh(
     # 5. render + encode, streaming frame by frame
     frames = render_frames(crop, motion)
     if options.keep_frame:
-        from emocast.render.composite import composite_frames
+        from emocast.render.composite import composite_frames, composite_size
 
         frames = composite_frames(face, crop, frames)
-        size = (face.image.shape[1], face.image.shape[0])
+        size = composite_size(face)  # the whole picture, capped and even
     else:
         size = (options.size, options.size)
     with VideoWriter(out, fps=options.fps, size=size, audio_path=audio, audio_samples=track.samples) as writer:
