@@ -39,6 +39,11 @@ def tiny_pipeline(seed: int = 0, config: EmoCASTConfig | None = None):
     config = config or tiny_config()
     torch.manual_seed(seed)
     net = Net.from_config(config)
+    # random weights everywhere, also in the layers training starts at zero (zero convs, motion
+    # proj_out, face-locator conv_out), so every conditioning path reaches the output
+    for name, param in net.named_parameters():
+        if name.split(".")[-2].startswith(("zero_conv", "proj_out", "conv_out")) and not param.any():
+            torch.nn.init.normal_(param, std=0.1)
     tokenizer = tiny_tokenizer(config.text_tokens)
     text_encoder = CLIPTextModel(CLIPTextConfig(
         vocab_size=len(tokenizer), hidden_size=config.unet.cross_attention_dim, intermediate_size=37,
