@@ -221,3 +221,34 @@ def test_build_demo_has_both_tabs_and_queue(monkeypatch):
             "plan", "plot", "c-prompt4", "compare-btn", "c-grid", "c-grid-file"} <= ids  # fmt: skip
     renders = [fn for fn in demo.fns.values() if fn.api_name in ("generate", "compare")]
     assert len(renders) == 2 and all(fn.concurrency_id == "render" for fn in renders)
+
+
+def test_spaces_gpu_wraps_only_the_diffusion_engine(monkeypatch):
+    import emocast
+
+    wrapped = []
+    fake_spaces = types.ModuleType("spaces")
+
+    def gpu(duration):
+        def decorate(fn):
+            wrapped.append((fn, duration))
+            return fn
+
+        return decorate
+
+    fake_spaces.GPU = gpu
+    fake_engine = types.ModuleType("emocast.diffusion.engine")
+    fake_engine.unavailable_reason = lambda weights: None
+    monkeypatch.setitem(sys.modules, "spaces", fake_spaces)
+    monkeypatch.setitem(sys.modules, "emocast.diffusion.engine", fake_engine)
+    h.zero_gpu_generate.cache_clear()
+    try:
+        assert h._generate_call(h.make_options(0.5, engine="mesh")) is emocast.generate
+        diffusion_call = h._generate_call(h.make_options(0.5, engine="diffusion"))
+        assert [fn for fn, _ in wrapped] == [diffusion_call] and diffusion_call is not emocast.generate
+        monkeypatch.delitem(sys.modules, "spaces")
+        monkeypatch.setitem(sys.modules, "spaces", None)  # not installed: plain generate
+        h.zero_gpu_generate.cache_clear()
+        assert h._generate_call(h.make_options(0.5, engine="diffusion")) is emocast.generate
+    finally:
+        h.zero_gpu_generate.cache_clear()
