@@ -41,6 +41,7 @@ class DataConfig:
     """Where the clips come from and how a sample is cut from one."""
 
     roots: list[str] = field(default_factory=list)  # dataset folders made by training.build_dataset
+    synthetic: bool = False  # no roots: render + build the synthetic mini-dataset into OUTPUT/synthetic-data (tiny runs)
     mixture: dict[str, float] = field(default_factory=dict)  # source -> weight ("mead", "hdtf", "wild"); {} = by clip count
     min_sync: float | None = None  # drop clips whose sync confidence (LSE-C or agreement) is lower
     max_sync_distance: float | None = None  # drop clips whose LSE-D is higher (SyncNet scores only)

@@ -83,7 +83,7 @@ def parse_video_path(path: str | Path, root: str | Path | None = None, source: s
     if hdtf:
         identity = hdtf["identity"]
     elif len(rel.parts) > 1:
-        identity = rel.parts[0]  # wild data is usually grouped in one folder per person
+        identity = rel.parts[-2]  # wild data is usually grouped in one folder per person
     else:
         identity = path.stem
     return VideoLabels(clip_id=clip_id, identity=identity, source=source, emotion=None, intensity=None)

@@ -152,7 +152,8 @@ def emotion_words(emotion: str) -> tuple[tuple[str, float], ...]:
 
     words = []
     for word, (weights, strength) in WORDS.items():
-        if set(weights) != {emotion} or " " in word or "-" in word:
+        # full-weight words only: the lexicon's event words ("hired", "fired") weigh less and are no adjectives
+        if set(weights) != {emotion} or weights[emotion] < 1.0 or " " in word or "-" in word:
             continue
         if word.endswith(_NOT_ADJECTIVES_ENDINGS) or not word.endswith(_ADJECTIVE_ENDINGS) or word == "hatred":
             continue

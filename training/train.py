@@ -121,9 +121,25 @@ class Trainer:
             module.to(self.device, dtype=self.weight_dtype)
         components.net.to(self.device)
         data = self.config.data
-        self.clips = load_clips(data.roots, data.min_sync, data.max_sync_distance)
+        roots = list(data.roots)
+        if data.synthetic and not roots:
+            roots = [self.synthetic_dataset()]
+        if not roots:
+            raise EmocastError("the config names no data.roots; build a dataset with python -m training.build_dataset")
+        self.clips = load_clips(roots, data.min_sync, data.max_sync_distance)
         self.components = components
         return components
+
+    def synthetic_dataset(self) -> str:
+        """Render and build the synthetic mini-dataset once (main process), under OUTPUT/synthetic-data."""
+        from training.synthetic import build_synthetic_dataset
+
+        folder = self.output_dir / "synthetic-data"
+        if self.accelerator.is_main_process:
+            logger.info("building the synthetic mini-dataset in %s", folder)
+            build_synthetic_dataset(folder)
+        self.accelerator.wait_for_everyone()
+        return str(folder / "dataset")
 
     def dataset(self, stage: StageConfig) -> ClipDataset:
         data = self.config.data
@@ -174,16 +190,16 @@ class Trainer:
     # --- one step --------------------------------------------------------------------------------------
 
     @torch.no_grad()
-    def encode_batch(self, batch: dict, stage: int) -> dict:
+    def encode_batch(self, batch: dict, stage: int, generator: torch.Generator | None = None) -> dict:
         """Frozen encoders: frames -> latents, texts -> CLIP tokens, audio -> wav2vec2 windows, face -> embedding."""
         c, device, dtype = self.components, self.device, self.weight_dtype
         frames = batch["pixel_values"].to(device)
         frames = frames[:, None] if stage == 1 else frames  # (B, F, 3, H, W)
-        latents = self.encode_frames(frames)  # (B, F, 4, h, w)
+        latents = self.encode_frames(frames, generator)  # (B, F, 4, h, w)
         reference = batch["ref_pixel_values"].to(device)[:, None]  # (B, 1, 3, H, W)
         if stage == 2 and batch["motion_pixel_values"].shape[1] > 0:
             reference = torch.cat([reference, batch["motion_pixel_values"].to(device)], dim=1)  # (B, 1 + M, 3, H, W)
-        reference_latents = self.encode_frames(reference)
+        reference_latents = self.encode_frames(reference, generator)
 
         tokens = c.tokenizer(list(batch["text"]), padding="max_length", max_length=c.text_tokens, truncation=True,
                              return_tensors="pt").input_ids.to(device)  # fmt: skip
@@ -210,11 +226,13 @@ class Trainer:
             "use_reference": ~drop_reference,
         }
 
-    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+    def encode_frames(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """(B, F, 3, H, W) in [-1, 1] -> (B, F, 4, h, w) scaled VAE latents (sampled)."""
         b, f = frames.shape[:2]
         flat = frames.flatten(0, 1).to(self.weight_dtype)  # (B*F, 3, H, W)
-        latents = self.components.vae.encode(flat).latent_dist.sample() * VAE_SCALING
+        distribution = self.components.vae.encode(flat).latent_dist
+        noise = torch.randn(distribution.mean.shape, generator=generator).to(flat.device, distribution.mean.dtype)
+        latents = (distribution.mean + distribution.std * noise) * VAE_SCALING
         return latents.float().unflatten(0, (b, f))
 
     def audio_windows(self, batch: dict, num_frames: int) -> torch.Tensor:
@@ -252,7 +270,8 @@ class Trainer:
 
     def step_generator(self, stage_index: int, step: int, micro: int) -> torch.Generator:
         """Noise / timestep randomness of one micro-batch: a function of (seed, stage, step, micro, rank)."""
-        seed = hash((self.config.seed, stage_index, step, micro, self.accelerator.process_index)) % (2**63)
+        entropy = [self.config.seed, stage_index, step, micro, self.accelerator.process_index]
+        seed = int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0]) >> 1
         return torch.Generator().manual_seed(seed)
 
     def train_step(self, batches, stage: StageConfig, stage_index: int, step: int, fixed_batch: dict | None = None,
@@ -269,8 +288,8 @@ class Trainer:
         for micro in range(self.config.optim.gradient_accumulation_steps):
             batch = fixed_batch if fixed_batch is not None else next(batches)
             with self.accelerator.accumulate(self.net):
-                encoded = self.encode_batch(batch, stage.stage)
                 generator = torch.Generator().manual_seed(noise_seed) if noise_seed is not None else self.step_generator(stage_index, step, micro)
+                encoded = self.encode_batch(batch, stage.stage, generator)
                 with autocast:
                     loss = self.loss(encoded, generator)
                 self.accelerator.backward(loss)
@@ -449,7 +468,8 @@ class Trainer:
         net = self.accelerator.unwrap_model(self.net)
         net.eval()
         try:
-            paths = render_validation(self, net, stage, step)
+            with torch.random.fork_rng(devices=[]):  # validation must not change the training's random stream
+                paths = render_validation(self, net, stage, step)
         finally:
             net.train()
         for path in paths:
