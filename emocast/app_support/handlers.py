@@ -349,11 +349,17 @@ def describe_plan(plan: Any) -> str:
         "",
         f"**What the face does:** {plan.description or 'a relaxed, neutral face'}",
     ]
-    if len(plan.timeline) > 1:
+    phases: list[list] = []  # [emotion, start t, end t, peak intensity] per run of keyframes
+    for key in plan.timeline:
+        if phases and phases[-1][0] == key.emotion:
+            phases[-1][2], phases[-1][3] = key.t, max(phases[-1][3], key.intensity)
+        else:
+            phases.append([key.emotion, key.t, key.t, key.intensity])
+    if len(phases) > 1:
         lines += ["", "**Over the clip:**"]
-        lines += [
-            f"- at {key.t:.0%} of the clip: {key.emotion}, intensity {key.intensity:.0%}" for key in plan.timeline
-        ]
+        for i, (emotion, start, end, peak) in enumerate(phases):
+            end = phases[i + 1][1] if i + 1 < len(phases) else 1.0
+            lines.append(f"- {start:.0%} to {end:.0%} of the clip: {emotion} (intensity {peak:.0%})")
     for warning in plan.warnings:
         lines += ["", f"⚠️ {warning}"]
     return "\n".join(lines)
@@ -362,35 +368,24 @@ def describe_plan(plan: Any) -> str:
 def intensity_curve(plan: Any, audio: str | os.PathLike, options: GenerateOptions) -> tuple[Any, Any, list[str]]:
     """(times in s, expression intensity 0..1, emotion label) per video frame of the clip.
 
-    Uses the same expression_track the renderer uses, on the speech's prosody, so voice-driven
-    intensity shows; falls back to the plan's own timeline if prosody is not available.
+    Uses the same expression_track the renderer uses, on the speech's prosody, so the plot shows the
+    voice-driven rise and fall as well as the plan's timeline.
     """
     import numpy as np
 
+    from emocast.audio.features import frame_features
     from emocast.audio.load import load_audio
+    from emocast.audio.prosody import compute_prosody
+    from emocast.audio.vad import voice_activity
+    from emocast.emotion.expression import expression_track
 
     track = load_audio(audio, max_seconds=options.max_audio_seconds)
     num_frames = max(1, int(round(track.duration * options.fps)))
-    times = np.arange(num_frames, dtype=np.float32) / options.fps
-    try:
-        from emocast.audio.features import frame_features
-        from emocast.audio.prosody import compute_prosody
-        from emocast.audio.vad import voice_activity
-        from emocast.emotion.expression import expression_track
-    except ImportError:
-        logger.info("prosody or expression track not available; plotting the plan's timeline")
-    else:
-        features = frame_features(track.samples)
-        active = voice_activity(features)
-        prosody = compute_prosody(track.samples, features, active, options.fps, num_frames)
-        expression = expression_track(plan, prosody, voice_strength=options.voice_strength)
-        n = len(expression.intensity)
-        return np.arange(n, dtype=np.float32) / options.fps, expression.intensity, list(expression.emotions)
-    keys = plan.timeline
-    position = times / max(times[-1], 1e-6)
-    intensity = np.interp(position, [k.t for k in keys], [k.intensity for k in keys]).astype(np.float32)
-    emotions = [keys[max(0, int(np.searchsorted([k.t for k in keys], x, side="right")) - 1)].emotion for x in position]
-    return times, intensity, emotions
+    features = frame_features(track.samples)
+    prosody = compute_prosody(track.samples, features, voice_activity(features), options.fps, num_frames)
+    expression = expression_track(plan, prosody, voice_strength=options.voice_strength)
+    times = np.arange(len(expression.intensity), dtype=np.float32) / options.fps
+    return times, expression.intensity, list(expression.emotions)
 
 
 EMOTION_COLORS = {

@@ -252,3 +252,18 @@ def test_spaces_gpu_wraps_only_the_diffusion_engine(monkeypatch):
         assert h._generate_call(h.make_options(0.5, engine="diffusion")) is emocast.generate
     finally:
         h.zero_gpu_generate.cache_clear()
+
+
+def test_plan_description_is_readable_with_phases():
+    from emocast.emotion.plan import EMOTIONS, EmotionPlan, Keyframe
+
+    keys = [Keyframe(0.0, "neutral", 0.0, {}), Keyframe(0.45, "neutral", 0.0, {}),
+            Keyframe(0.55, "angry", 0.7, {"AU4": 0.7}), Keyframe(1.0, "angry", 0.7, {"AU4": 0.7})]  # fmt: skip
+    probabilities = {e: 0.0 for e in EMOTIONS} | {"angry": 0.8, "neutral": 0.2}
+    plan = EmotionPlan("calm, then furious", "angry", probabilities, 0.7, {"AU4": 0.7},
+                       "brows lowered and drawn together (AU4)", keys, warnings=["a warning"])  # fmt: skip
+    text = h.describe_plan(plan)
+    assert "**Emotion:** angry (80% sure) · **intensity** 70%" in text
+    assert "brows lowered and drawn together (AU4)" in text
+    assert "- 0% to 55% of the clip: neutral" in text and "- 55% to 100% of the clip: angry (intensity 70%)" in text
+    assert "a warning" in text
