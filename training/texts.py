@@ -157,6 +157,8 @@ def emotion_words(emotion: str) -> tuple[tuple[str, float], ...]:
             continue
         if word.endswith(_NOT_ADJECTIVES_ENDINGS) or not word.endswith(_ADJECTIVE_ENDINGS) or word == "hatred":
             continue
+        if word.endswith("ied") or len(word) <= 3:  # "died", "cried", "joy", "cry": verbs and nouns
+            continue
         words.append((word, float(strength)))
     if not words:  # a lexicon without adjectives for this label still gives the label itself
         words = [(emotion, 0.6)]
