@@ -38,7 +38,7 @@ def _examples(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
 
 
 def build_demo():
-    """Build the Blocks app (Generate and Compare tabs). Returns the unlaunched gr.Blocks."""
+    """Build the Blocks app (Generate and Compare tabs) with its queue. Returns the unlaunched gr.Blocks."""
     import gradio as gr
 
     from emocast.app_support import handlers as h
@@ -131,6 +131,8 @@ def build_demo():
         _busy_button(compare, "Comparing…", h.compare_handler,
                      [c_image, c_audio, *rows, c_engine, c_size, c_seed], [*cells, grid, grid_file],
                      api_name="compare")  # fmt: skip
+    # a render keeps the CPU (or GPU) busy: by default one at a time, the rest wait in the queue
+    demo.queue(default_concurrency_limit=int(os.environ.get("EMOCAST_APP_CONCURRENCY", "1")), max_size=QUEUE_MAX_SIZE)
     return demo
 
 
@@ -148,15 +150,11 @@ def _busy_button(button, busy_label: str, fn, inputs, outputs, api_name: str) ->
 
 
 def main() -> None:
-    """Build the app, set up its queue and serve it."""
+    """Build the app and serve it."""
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     demo = build_demo()
-    demo.queue(
-        default_concurrency_limit=int(os.environ.get("EMOCAST_APP_CONCURRENCY", "1")),
-        max_size=QUEUE_MAX_SIZE,
-    )
     demo.launch(
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         allowed_paths=[str(ASSETS)],

@@ -221,6 +221,10 @@ def test_build_demo_has_both_tabs_and_queue(monkeypatch):
             "plan", "plot", "c-prompt4", "compare-btn", "c-grid", "c-grid-file"} <= ids  # fmt: skip
     renders = [fn for fn in demo.fns.values() if fn.api_name in ("generate", "compare")]
     assert len(renders) == 2 and all(fn.concurrency_id == "render" for fn in renders)
+    buttons = {i for i, block in demo.blocks.items() if block.elem_id in ("generate-btn", "compare-btn")}
+    clicks = [fn for fn in demo.fns.values() if any(t == (b, "click") for t in fn.targets for b in buttons)]
+    assert len(clicks) == 2 and all(fn.trigger_mode == "once" for fn in clicks)  # double clicks are dropped
+    assert demo._queue.default_concurrency_limit == 1 and demo._queue.max_size == app.QUEUE_MAX_SIZE
 
 
 def test_spaces_gpu_wraps_only_the_diffusion_engine(monkeypatch):
