@@ -85,8 +85,7 @@ def build_components(config: ModelConfig, seed: int = 0) -> Components:
 
         audio_encoder, face_encoder = AudioEncoder.tiny(seed), FaceEncoder.tiny(network_config.face_embed_dim, seed)
     else:
-        if config.init_net is None:
-            init_from_pretrained(net, config)
+        init_unets_from_sd15(net, config)
         vae, (text_encoder, tokenizer) = _real_vae(config), _real_text(config)
         from training.audio_features import AudioEncoder
 
@@ -97,6 +96,8 @@ def build_components(config: ModelConfig, seed: int = 0) -> Components:
         missing, unexpected = net.load_state_dict(load_net_weights(config.init_net), strict=False)
         if unexpected or len(missing) > 0:
             logger.warning("init_net %s: %d missing, %d unexpected keys", config.init_net, len(missing), len(unexpected))
+    if config.size == "real":
+        init_motion_modules(net, config)  # after init_net: stage 1 never trained them
     for module in (vae, text_encoder, audio_encoder.model):
         module.requires_grad_(False).eval()
     return Components(net, vae, text_encoder, tokenizer, audio_encoder, face_encoder, make_scheduler(), network_config)
@@ -257,20 +258,26 @@ def tiny_tokenizer(max_length: int = 16):
     return CLIPTokenizer(vocab={token: i for i, token in enumerate(tokens)}, merges=[], model_max_length=max_length)
 
 
-def init_from_pretrained(net: nn.Module, config: ModelConfig) -> None:
-    """Initialise both UNets from SD1.5 and the motion modules from AnimateDiff (real size, stage 1 start)."""
+def init_unets_from_sd15(net: nn.Module, config: ModelConfig) -> None:
+    """Initialise both UNets' matching tensors from SD1.5's UNet (real size, stage 1 start)."""
     unet_dir = model_path(config, config.base_unet)
-    if unet_dir is not None:
-        state = _read_weights(unet_dir, ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin"))
-        for part in (net.reference_unet, net.denoising_unet):
-            loaded = _load_matching(part, state)
-            logger.info("%s: %d tensors from SD1.5 %s", type(part).__name__, loaded, unet_dir)
+    if unet_dir is None:
+        return
+    state = _read_weights(unet_dir, ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin"))
+    for part in (net.reference_unet, net.denoising_unet):
+        loaded = _load_matching(part, state)
+        logger.info("%s: %d tensors from SD1.5 %s", type(part).__name__, loaded, unet_dir)
+
+
+def init_motion_modules(net: nn.Module, config: ModelConfig) -> None:
+    """Initialise the motion modules from AnimateDiff's mm_sd_v15_v2.ckpt (stage 2 phase 1 start)."""
     motion = model_path(config, config.motion_module)
-    if motion is not None:
-        state = _read_weights(motion, ())
-        state = {k.replace("module.", "", 1) if k.startswith("module.") else k: v for k, v in state.items()}
-        loaded = _load_matching(net.denoising_unet, state)
-        logger.info("motion modules: %d tensors from %s", loaded, motion)
+    if motion is None:
+        return
+    state = _read_weights(motion, ())
+    state = {k.removeprefix("module."): v for k, v in state.items() if "motion_modules" in k}
+    loaded = _load_matching(net.denoising_unet, state)
+    logger.info("motion modules: %d of %d tensors from %s", loaded, len(state), motion)
 
 
 def _read_weights(path: Path, names: tuple[str, ...]) -> dict[str, torch.Tensor]:

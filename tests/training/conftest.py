@@ -44,7 +44,13 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def tiny_config(dataset: Path, stages: list[dict], **sections):
+@pytest.fixture()
+def make_config():
+    """make_config(dataset, stages, **sections) -> a tiny TrainConfig."""
+    return _tiny_config
+
+
+def _tiny_config(dataset: Path, stages: list[dict], **sections):
     """A TrainConfig with tiny models on `dataset`; `sections` update model/data/optim/logging keys."""
     from training.config import config_from_dict
 
