@@ -43,11 +43,12 @@ def build_demo():
 
     from emocast.app_support import handlers as h
 
+    # on a ZeroGPU Space `spaces` must be imported before torch, and the GPU function exist before launch
+    h.zero_gpu_generate()
     portraits = _examples(ASSETS / "portraits", PORTRAIT_SUFFIXES)
     speech = _examples(ASSETS / "speech", SPEECH_SUFFIXES)
     presets = h.preset_names()
     engines, default_engine, engine_note = h.engine_choices(h.weights_from_env())
-    h.zero_gpu_generate()  # on a ZeroGPU Space the GPU function must exist before launch
 
     with gr.Blocks(title="EmoCAST Studio", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(INTRO)
