@@ -111,6 +111,7 @@ def test_app_in_browser(app_url, tmp_path):
         SPEECH=str(SPEECH),
         FACELESS=str(_faceless_image(tmp_path / "faceless.png")),
         CHROMIUM=str(CHROMIUM),
+        SCENARIOS="errors,generate,compare",
     )
     proc = subprocess.run(
         ["node", str(SCRIPT)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=SCRIPT_TIMEOUT_S
