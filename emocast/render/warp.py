@@ -83,8 +83,41 @@ class WarpField:
         ring = src[len(mesh): self.num_moving] + (moved[self.ring_index] * self.ring_weight[..., None]).sum(1)
         return np.concatenate([mesh, ring, src[self.num_moving:]])
 
-    def backward_map(self, targets: np.ndarray) -> np.ndarray:
-        """(H, W, 2) float32 source position of every output pixel, for (V, 2) vertex targets."""
+    def backward_map(self, targets: np.ndarray, exact: bool = False) -> np.ndarray:
+        """(H, W, 2) float32 source position of every output pixel, for (V, 2) vertex targets.
+
+        `exact=True` runs the plain reference implementation (slow; for tests and benchmarks).
+        """
+        if exact:
+            return self._reference_backward_map(targets)
+        h, w = self.size
+        full = cv2.resize(self.coarse_displacement(targets), (w, h), interpolation=cv2.INTER_LINEAR)
+        return cv2.add(full, self.identity, dst=full)
+
+    def coarse_displacement(self, targets: np.ndarray) -> np.ndarray:
+        """(gh, gw, 2) float32 backward displacement (source - output position, pixels) on the coarse grid."""
+        # 1. forward displacement field U on the coarse grid, in grid units: one sparse product
+        disp = np.asarray(targets, np.float32)[:, :2] - self.source_points
+        field = (self._grid_matrix @ disp.ravel()).reshape(*self.grid_shape, 2)
+        # 2. fixed point q <- q0 - U(q), U sampled by remap; the first sample is at the grid
+        # points themselves, where U is the field
+        q0 = self._grid_coords
+        q = q0 - field
+        for _ in range(FIXED_POINT_ITERATIONS - 1):
+            q = np.subtract(q0, cv2.remap(field, q, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), out=q)
+        residual = np.abs(q + cv2.remap(field, q, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) - q0)
+        # 3. Newton steps (in pixels) where the fixed point has not converged (lips/lids closing)
+        over = residual > self._grid_tolerance
+        bad = over[..., 0] | over[..., 1]
+        if bad.any():
+            x = self._newton(targets, (q[bad] - self._grid_offset) / self._to_grid, self.grid_xy[bad])
+            q[bad] = x * self._to_grid + self._grid_offset
+        q -= q0
+        q *= self._fade_to_pixels  # back to pixels; the picture's edge never moves
+        return q
+
+    def _reference_backward_map(self, targets: np.ndarray) -> np.ndarray:
+        """The straightforward version of backward_map (gathers, four remaps, Newton on all triangles)."""
         gh, gw = self.grid_shape
         disp = (targets - self.source_points).astype(np.float32)
         i, wt = self.grid_index, self.grid_weight
@@ -111,31 +144,65 @@ class WarpField:
         # resize the displacement, not the positions: positions would be off by half a sample at the edge
         return cv2.resize(disp, (w, h), interpolation=cv2.INTER_LINEAR) + self.identity
 
+    def _inverse_affines(self, targets: np.ndarray) -> np.ndarray:
+        """(T, 6) float32 per triangle the affine taking target positions back to source positions.
+
+        Rows are (a, b, c, d, e, f): source x = a x + b y + c, source y = d x + e y + f.
+        """
+        dst = np.asarray(targets, np.float64)[:, :2][self.triangles]  # (T, 3, 2)
+        ox, oy = dst[:, 0, 0], dst[:, 0, 1]
+        e1x, e1y = dst[:, 1, 0] - ox, dst[:, 1, 1] - oy
+        e2x, e2y = dst[:, 2, 0] - ox, dst[:, 2, 1] - oy
+        det = e1x * e2y - e2x * e1y
+        floor = self._det_floor  # collapsed target triangles get a large, finite inverse
+        det = np.where(np.abs(det) < floor, np.where(det < 0, -floor, floor), det)
+        i00, i01, i10, i11 = e2y / det, -e2x / det, -e1y / det, e1x / det  # inverse of [e1 e2]
+        s00, s01, s10, s11, sx, sy = self._source_affine  # source edges (columns) and origin
+        out = np.empty((len(det), 6))
+        out[:, 0] = s00 * i00 + s01 * i10
+        out[:, 1] = s00 * i01 + s01 * i11
+        out[:, 3] = s10 * i00 + s11 * i10
+        out[:, 4] = s10 * i01 + s11 * i11
+        out[:, 2] = sx - out[:, 0] * ox - out[:, 1] * oy
+        out[:, 5] = sy - out[:, 3] * ox - out[:, 4] * oy
+        return out.astype(np.float32)
+
     def _newton(self, targets: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Solve forward(x) = y per sample by walking with per-triangle inverse affines."""
-        tri = self.triangles
-        src = self.source_points[tri].astype(np.float64)  # (T, 3, 2)
-        dst = np.asarray(targets, np.float64)[tri]
-        ds = np.stack([src[:, 1] - src[:, 0], src[:, 2] - src[:, 0]], axis=2)  # (T, 2, 2) columns = edges
-        dt = np.stack([dst[:, 1] - dst[:, 0], dst[:, 2] - dst[:, 0]], axis=2)
-        det_s = ds[:, 0, 0] * ds[:, 1, 1] - ds[:, 0, 1] * ds[:, 1, 0]
-        det_t = dt[:, 0, 0] * dt[:, 1, 1] - dt[:, 0, 1] * dt[:, 1, 0]
-        floor = 0.02 * np.abs(det_s) + 1e-3  # collapsed target triangles get a large, finite inverse
-        det_t = np.where(np.abs(det_t) < floor, np.where(det_t < 0, -floor, floor), det_t)
-        dt_inv = np.stack([np.stack([dt[:, 1, 1], -dt[:, 0, 1]], 1), np.stack([-dt[:, 1, 0], dt[:, 0, 0]], 1)], 1)
-        dt_inv /= det_t[:, None, None]
-        lin = np.einsum("tij,tjk->tik", ds, dt_inv).astype(np.float32)  # target -> source, linear part
-        off = (src[:, 0] - np.einsum("tij,tj->ti", lin, dst[:, 0])).astype(np.float32)
+        affine = self._inverse_affines(targets)
         h, w = self.size
+        yx, yy = y[:, 0], y[:, 1]
         for _ in range(NEWTON_ITERATIONS):
             col = np.clip(np.rint(x[:, 0]).astype(np.int32), 0, w - 1)
             row = np.clip(np.rint(x[:, 1]).astype(np.int32), 0, h - 1)
-            t = self.triangle_map[row, col]
-            new = np.einsum("nij,nj->ni", lin[t], y) + off[t]
-            step = new - x
+            a = affine[self.triangle_map[row, col]]  # (n, 6)
+            step = np.stack([a[:, 0] * yx + a[:, 1] * yy + a[:, 2], a[:, 3] * yx + a[:, 4] * yy + a[:, 5]], 1) - x
             length = np.sqrt((step**2).sum(1, keepdims=True))
             x = x + step * np.minimum(1.0, self.max_step / np.maximum(length, 1e-6))
         return x.astype(np.float32)
+
+    def __post_init__(self) -> None:
+        """Derived per-crop constants for the fast path."""
+        from scipy.sparse import csr_matrix, diags, identity, kron
+
+        gh, gw = self.grid_shape
+        h, w = self.size
+        self._to_grid = np.array([gw / w, gh / h], np.float32)  # pixels -> coarse-grid units
+        self._grid_offset = 0.5 * self._to_grid - 0.5  # grid = pixels * _to_grid + _grid_offset
+        # barycentric weights as a (2G, 2V) matrix acting on interleaved (x, y) displacements,
+        # scaled to grid units, so one sparse product gives the (gh, gw, 2) field
+        rows = np.repeat(np.arange(gh * gw), 3)
+        bary = csr_matrix((self.grid_weight.ravel(), (rows, self.grid_index.ravel())),
+                          shape=(gh * gw, len(self.source_points)), dtype=np.float32)
+        self._grid_matrix = (diags(np.tile(self._to_grid, gh * gw)) @ kron(bary, identity(2), format="csr")).astype(np.float32).tocsr()
+        self._grid_coords = np.stack(np.meshgrid(np.arange(gw, dtype=np.float32), np.arange(gh, dtype=np.float32)), -1)
+        ones = np.ones((gh, gw, 2), np.float32)  # full-size constants: numpy is slow at broadcasting over 2
+        self._grid_tolerance = ones * (NEWTON_TOLERANCE_PX * self._to_grid)
+        self._fade_to_pixels = ones * self.border_fade / self._to_grid
+        src = self.source_points.astype(np.float64)[self.triangles]  # (T, 3, 2)
+        e1, e2 = src[:, 1] - src[:, 0], src[:, 2] - src[:, 0]
+        self._source_affine = (e1[:, 0], e2[:, 0], e1[:, 1], e2[:, 1], src[:, 0, 0], src[:, 0, 1])
+        self._det_floor = 0.02 * np.abs(e1[:, 0] * e2[:, 1] - e2[:, 0] * e1[:, 1]) + 1e-3
 
 
 def warp_image(image: np.ndarray, backward: np.ndarray) -> np.ndarray:
