@@ -33,7 +33,6 @@ class ModelConfig:
     init_net: str | None = None  # a net.pth (or checkpoint folder) to start from; stage 2 starts from stage 1's
     resolution: int = 512  # training frame side, pixels (tiny: 32)
     gradient_checkpointing: bool = False  # trade compute for memory in both UNets
-    enable_xformers: bool = False  # unused by torch SDPA; kept for configs written for Hallo
 
 
 @dataclass
@@ -72,7 +71,6 @@ class OptimConfig:
     mixed_precision: str = "no"  # no | fp16 | bf16 (falls back to "no" on CPU)
     ema_decay: float = 0.0  # exponential moving average of the trained weights; 0 = off
     noise_offset: float = 0.05  # Hallo's noise offset (helps very dark / bright frames)
-    uncond_timesteps: int = 1000  # training timesteps of the DDIM zero-SNR scheduler
 
 
 @dataclass

@@ -104,14 +104,12 @@ def build_components(config: ModelConfig, seed: int = 0) -> Components:
 
 
 def make_scheduler():
-    """DDIM with zero terminal SNR and v-prediction (the engine's training / sampling schedule)."""
+    """DDIM with zero terminal SNR and v-prediction: the diffusion engine's own scheduler settings."""
     from diffusers import DDIMScheduler
 
-    return DDIMScheduler(
-        num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-        clip_sample=False, steps_offset=1, prediction_type="v_prediction", rescale_betas_zero_snr=True,
-        timestep_spacing="trailing",
-    )  # fmt: skip
+    from emocast.diffusion.weights import scheduler_config
+
+    return DDIMScheduler(num_train_timesteps=1000, **scheduler_config())
 
 
 def trainable_parameters(net: nn.Module, stage: int) -> list[tuple[str, nn.Parameter]]:

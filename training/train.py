@@ -311,6 +311,8 @@ class Trainer:
         components = self.setup()
         net = components.net
         named = trainable_parameters(net, stage.stage)
+        # motion frames feed every motion module in training (the released training path)
+        net.denoising_unet.motion_frames_blocks = "all"
         self.params = [p for _, p in named]
         self.optimizer = self.make_optimizer(self.params, stage.learning_rate or self.config.optim.learning_rate)
         self.lr_scheduler = self.make_lr_scheduler(self.optimizer, steps)

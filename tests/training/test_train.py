@@ -65,7 +65,7 @@ def test_resume_gives_the_same_next_loss(mini_dataset, make_config, tmp_path, on
 
 def test_loss_falls_when_overfitting_one_batch(mini_dataset, make_config, fresh_dir, one_thread):
     stage = {"name": "stage1", "stage": 1, "steps": 30}
-    config = make_config(mini_dataset[0], [stage], optim={"learning_rate": 1e-3, "noise_offset": 0.0},
+    config = make_config(mini_dataset[0], [stage], optim={"learning_rate": 1e-3, "noise_offset": 0.0, "batch_size": 1},
                          data={"text_dropout": 0.0, "reference_dropout": 0.0})
     trainer = Trainer(config, output_dir=fresh_dir)
     trainer.prepare_stage(config.stages[0], steps=30)
