@@ -49,16 +49,16 @@ class MotionSequence:
 
     def face_at(self, i: int, expression: bool = True) -> np.ndarray:
         """(478, 3) face-frame mesh of frame i before head pose (IOD units)."""
-        mesh = self.neutral.astype(np.float64).copy()
-        if expression:
-            w = self.weights[i].astype(np.float64)
-            k43 = self.channels.index("AU43")
-            w[k43] = min(1.0, w[k43] + float(self.blink[i]))
-            mesh += np.tensordot(w, self.basis, axes=1)
-            _close_lips(mesh, float(self.lips_closed[i]))
-            _no_folds(mesh)
-            for iris in (T.RIGHT_IRIS, T.LEFT_IRIS):
-                mesh[list(iris), :2] += self.gaze[i] * (1.0 - min(1.0, w[k43]))
+        basis, neutral = self._cached_rig()
+        if not expression:
+            return neutral.copy()
+        w = self.weights[i].astype(np.float64)
+        k43 = self.channels.index("AU43")
+        w[k43] = min(1.0, w[k43] + float(self.blink[i]))
+        mesh = (neutral.reshape(-1) + w @ basis).reshape(-1, 3)
+        _close_lips(mesh, float(self.lips_closed[i]))
+        _no_folds(mesh)
+        mesh[_IRISES, :2] += self.gaze[i] * (1.0 - min(1.0, w[k43]))
         return mesh
 
     def mesh_at(self, i: int) -> np.ndarray:
@@ -67,14 +67,35 @@ class MotionSequence:
 
     def rest_at(self, i: int) -> np.ndarray:
         """(478, 3) float32 neutral landmarks moved by frame i's head pose only (crop pixels)."""
-        return self._posed(self.face_at(i, expression=False), i)
+        return self._posed(self._cached_rig()[1], i)
 
     def _posed(self, mesh: np.ndarray, i: int) -> np.ndarray:
+        # rotation about the pivot, then face frame -> pixels, then the head shift: one affine map
         rot = rotation(*self.pose[i])
-        mesh = (mesh - HEAD_PIVOT) @ rot.T + HEAD_PIVOT
-        out = self.frame.to_image(mesh)
-        out[:, :2] += self.translation[i]
-        return out.astype(np.float32)
+        linear, origin = self._cached_frame()
+        matrix = rot.T @ linear
+        offset = (HEAD_PIVOT - HEAD_PIVOT @ rot.T) @ linear + origin
+        offset[:2] += self.translation[i]
+        return (mesh @ matrix + offset).astype(np.float32)
+
+    def _cached_rig(self) -> tuple[np.ndarray, np.ndarray]:
+        """(K, 478 * 3) float64 basis and (478, 3) float64 neutral, converted once (not per frame)."""
+        cache = self.__dict__.get("_rig_cache")
+        if cache is None or cache[0] is not self.basis or cache[1] is not self.neutral:
+            basis = self.basis.astype(np.float64).reshape(len(self.basis), -1)
+            cache = (self.basis, self.neutral, basis, self.neutral.astype(np.float64))
+            self.__dict__["_rig_cache"] = cache
+        return cache[2], cache[3]
+
+    def _cached_frame(self) -> tuple[np.ndarray, np.ndarray]:
+        """FaceFrame.to_image (an affine map) as a (3, 3) matrix and (3,) offset: p @ matrix + offset."""
+        cache = self.__dict__.get("_frame_cache")
+        if cache is None or cache[0] is not self.frame:
+            origin = self.frame.to_image(np.zeros((1, 3)))[0]
+            matrix = self.frame.to_image(np.eye(3)) - origin
+            cache = (self.frame, matrix, origin)
+            self.__dict__["_frame_cache"] = cache
+        return cache[1], cache[2]
 
 
 def rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
@@ -86,11 +107,18 @@ def rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
     return rz @ ry @ rx
 
 
+_IRISES = np.array(list(T.RIGHT_IRIS) + list(T.LEFT_IRIS))
 _INNER_PAIRS = (np.array(T.LIP_INNER_UPPER[1:-1]), np.array(T.LIP_INNER_LOWER[1:-1]))
 _EYE_PAIRS = tuple(
     (np.array(u[1:-1]), np.array(lo[1:-1]))
     for u, lo in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER), (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER))
 )
+
+
+# all upper/lower contour pairs at once (lips, both lids; no landmark is in two pairs)
+_FOLD_UPPER = np.concatenate([up for up, _ in (_INNER_PAIRS,) + _EYE_PAIRS])
+_FOLD_LOWER = np.concatenate([lo for _, lo in (_INNER_PAIRS,) + _EYE_PAIRS])
+assert len(np.unique(np.concatenate([_FOLD_UPPER, _FOLD_LOWER]))) == 2 * len(_FOLD_UPPER)
 
 
 def _close_lips(mesh: np.ndarray, amount: float) -> None:
@@ -106,8 +134,8 @@ def _close_lips(mesh: np.ndarray, amount: float) -> None:
 
 def _no_folds(mesh: np.ndarray) -> None:
     """Keep upper contours above lower ones (lips, lids) so no triangle turns over, in place."""
-    for up, lo in (_INNER_PAIRS,) + _EYE_PAIRS:
-        mid = (mesh[up, 1] + mesh[lo, 1]) / 2
-        cross = mesh[up, 1] > mesh[lo, 1]
-        mesh[up[cross], 1] = mid[cross]
-        mesh[lo[cross], 1] = mid[cross]
+    up, lo = _FOLD_UPPER, _FOLD_LOWER
+    mid = (mesh[up, 1] + mesh[lo, 1]) / 2
+    cross = mesh[up, 1] > mesh[lo, 1]
+    mesh[up[cross], 1] = mid[cross]
+    mesh[lo[cross], 1] = mid[cross]
