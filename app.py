@@ -56,6 +56,7 @@ def build_demo():
             with gr.Row():
                 with gr.Column():
                     image = gr.Image(label="Portrait photo", type="filepath", sources=["upload", "webcam", "clipboard"],
+                                     image_mode=None, format="png",  # the upload as is; webcam shots lossless
                                      height=300, elem_id="portrait")  # fmt: skip
                     gr.Examples(portraits, inputs=image, label="Example portraits (click one)", elem_id="portrait-examples")
                     audio = gr.Audio(label="Speech (upload or record)", type="filepath",
@@ -98,7 +99,8 @@ def build_demo():
             gr.Markdown("Render one portrait and one recording with **2 to 4 prompts or intensities**, "
                         "then watch them side by side in one grid video. Leave a row empty to skip it.")  # fmt: skip
             with gr.Row():
-                c_image = gr.Image(label="Portrait photo", type="filepath", height=260, elem_id="c-portrait")
+                c_image = gr.Image(label="Portrait photo", type="filepath", image_mode=None, format="png", height=260,
+                                   elem_id="c-portrait")  # fmt: skip
                 c_audio = gr.Audio(label="Speech", type="filepath", sources=["upload", "microphone"], elem_id="c-speech")
             gr.Examples([[p, speech[0]] for p in portraits], inputs=[c_image, c_audio],
                         label="Examples (click one)", elem_id="compare-examples")  # fmt: skip
