@@ -202,8 +202,8 @@ def _model(name: str):
 def _run_mesh(image: np.ndarray) -> list[np.ndarray]:
     """FaceMesh on `image`: a (478, 3) float64 array in its pixels per face."""
     height, width = image.shape[:2]
-    with _quiet_native_stderr():
-        result = _model("mesh").process(image)
+    with _quiet_native_stderr():  # MediaPipe refuses views (tiles, crops): hand it a contiguous copy
+        result = _model("mesh").process(np.ascontiguousarray(image))
     faces = []
     for face in result.multi_face_landmarks or []:
         points = np.array([(p.x, p.y, p.z) for p in face.landmark], np.float64)
@@ -217,7 +217,7 @@ def _run_detector(image: np.ndarray) -> list[tuple[float, float, float, float]]:
     """Full-range face boxes (x0, y0, x1, y1) in `image` pixels."""
     height, width = image.shape[:2]
     with _quiet_native_stderr():
-        result = _model("detector").process(image)
+        result = _model("detector").process(np.ascontiguousarray(image))
     boxes = []
     for detection in result.detections or []:
         box = detection.location_data.relative_bounding_box
