@@ -36,7 +36,8 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--prompt", help="free-text emotion description (at most 1000 characters)")
     src.add_argument("--preset", help="name of a prompt preset (see `emocast presets`)")
-    p.add_argument("--intensity", type=float, default=0.8, help="0..1, default 0.8")
+    p.add_argument("--intensity", type=float, default=None,
+                   help="0..1, default 0.8 (or the preset's own intensity with --preset)")
     p.add_argument("--engine", choices=ENGINES, default="mesh", help="default mesh (CPU)")
     p.add_argument("--size", type=int, default=512, help="output side in pixels, default 512")
     p.add_argument("--fps", type=int, default=25, help="frames per second, default 25")
@@ -59,13 +60,15 @@ def _run_generate(args: argparse.Namespace) -> int:
     from emocast.options import GenerateOptions
     from emocast.pipeline import generate
 
-    prompt = args.prompt
+    prompt, intensity = args.prompt, args.intensity
     if args.preset is not None:
         from emocast.emotion.presets import get_preset
 
-        prompt = get_preset(args.preset).prompt
+        preset = get_preset(args.preset)
+        prompt = preset.prompt
+        intensity = preset.intensity if intensity is None else intensity
     options = GenerateOptions(
-        intensity=args.intensity,
+        intensity=GenerateOptions.intensity if intensity is None else intensity,
         engine=args.engine,
         size=args.size,
         fps=args.fps,
