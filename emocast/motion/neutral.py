@@ -21,8 +21,10 @@ FIT_AUS = ("AU12", "AU15", "AU20", "AU14")
 NEUTRAL_CORNER_LIFT = 0.015
 NEUTRAL_MOUTH_WIDTH = 0.84
 FEATURE_WEIGHTS = np.array([1.0, 0.5])
-RIDGE = 0.08  # keeps small, ambiguous AUs at zero
-SMILE_CHEEK = 0.7  # AU6 removed per unit of fitted AU12 (a smile raises the cheeks)
+RIDGE = 0.03  # keeps small, ambiguous AUs at zero
+MAX_FIT = 2.0  # largest AU value removed (a broad laughing smile)
+SMILE_CHEEK = 0.8  # AU6 removed per unit of fitted AU12 (a smile raises the cheeks)
+NEUTRAL_APERTURE = 0.3  # lid opening / eye width of a relaxed eye: removing AU6 never opens wider
 
 
 def mouth_features(face: np.ndarray) -> np.ndarray:
@@ -33,15 +35,26 @@ def mouth_features(face: np.ndarray) -> np.ndarray:
 
 
 def fit_source_aus(face: np.ndarray) -> dict[str, float]:
-    """Mouth AUs of a face-frame mesh, by NNLS on the rig's feature Jacobian."""
+    """Mouth AUs of a face-frame mesh, by NNLS on the rig's feature Jacobian.
+
+    The features are measured with the lips closed (an open mouth lowers the lip centre and would
+    hide part of a smile's corner lift).
+    """
     basis = build_basis(face, FIT_AUS).astype(np.float64)
-    f0 = mouth_features(face)
-    jac = np.stack([mouth_features(face + b) - f0 for b in basis], axis=1)  # (2, K)
+    closed = face.copy()
+    close_mouth(closed)
+    f0 = mouth_features(closed)
+    jac = []
+    for b in basis:
+        moved = face + b
+        close_mouth(moved)
+        jac.append(mouth_features(moved) - f0)
+    jac = np.stack(jac, axis=1)  # (2, K)
     target = f0 - np.array([NEUTRAL_CORNER_LIFT, NEUTRAL_MOUTH_WIDTH])
     a = np.concatenate([jac * FEATURE_WEIGHTS[:, None], RIDGE * np.eye(len(FIT_AUS))])
     b = np.concatenate([target * FEATURE_WEIGHTS, np.zeros(len(FIT_AUS))])
     coef, _ = nnls(a, b)
-    return {name: float(min(c, 1.5)) for name, c in zip(FIT_AUS, coef)}
+    return {name: float(min(c, MAX_FIT)) for name, c in zip(FIT_AUS, coef)}
 
 
 def neutralize(face: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
@@ -55,12 +68,32 @@ def neutralize(face: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     """
     face = np.asarray(face, np.float64)
     fitted = fit_source_aus(face)
-    fitted["AU6"] = min(1.0, SMILE_CHEEK * fitted["AU12"])
+    fitted["AU6"] = _cheek_raise(face, SMILE_CHEEK * fitted["AU12"])
     names = tuple(fitted)
     basis = build_basis(face, names).astype(np.float64)
     neutral = face - np.tensordot(np.array([fitted[n] for n in names]), basis, axes=1)
     fitted["lip_gap"] = close_mouth(neutral)
     return neutral, fitted
+
+
+def eye_aperture(face: np.ndarray) -> float:
+    """Mean lid opening over eye width of both eyes of a face-frame mesh (about 0.3 when relaxed)."""
+    ratios = []
+    for upper, lower in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER), (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER)):
+        opening = (face[list(lower[2:7]), 1] - face[list(upper[2:7]), 1]).mean()
+        ratios.append(opening / max(abs(face[upper[0], 0] - face[upper[-1], 0]), 1e-6))
+    return float(np.mean(ratios))
+
+
+def _cheek_raise(face: np.ndarray, wanted: float) -> float:
+    """AU6 to remove: `wanted`, but never opening the eyes wider than a relaxed eye."""
+    if wanted <= 0.0:
+        return 0.0
+    cheek = build_basis(face, ("AU6",))[0].astype(np.float64)
+    per_unit = eye_aperture(face - cheek) - eye_aperture(face)
+    room = max(NEUTRAL_APERTURE - eye_aperture(face), 0.0)
+    limit = room / per_unit if per_unit > 1e-6 else wanted
+    return float(min(wanted, limit, 1.0))
 
 
 def close_mouth(face: np.ndarray) -> float:

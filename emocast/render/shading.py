@@ -11,6 +11,12 @@ and multiply the source picture before the warp, so they move with the face for 
     crow's feet + cheek highlight ......... AU6      nasolabial folds ... AU12, AU10, AU9, AU11
     nose-bridge wrinkles .................. AU9      lip-corner shadows ... AU15, AU20
     chin boss + mentolabial crease ........ AU17     dimples ... AU14     closed-lid shade ... AU43 / blink
+
+Before any wrinkle, the portrait's own expression is taken out of its appearance, as motion/neutral.py
+takes it out of the geometry (`neutral_appearance`, once per crop): a smile's mid-scale shading
+(the cheek bulge highlights, the nasolabial fold, crow's feet) is flattened towards the skin's
+low-frequency lighting, teeth between parted lips are repainted with lip colour, and a thin shade
+is laid along both inner lip contours so the lips, once closed by the warp, meet in a dark line.
 """
 
 from __future__ import annotations
@@ -47,6 +53,9 @@ class ShadingMaps:
     mix: np.ndarray  # (num_maps, K) float32: map weight = mix @ channel values
     blink_mix: np.ndarray  # (num_maps,) float32: map weight per unit blink
     box: tuple[int, int, int, int]  # union of the maps' boxes (y0, y1, x0, x1)
+    motion: object = None  # the MotionSequence the maps were built for (source landmarks, frame)
+    smile: float = 0.0  # the portrait's own smile (fitted AU12) whose appearance is removed
+    _neutral: tuple | None = None  # (id of the source picture, its neutral-appearance copy)
 
     @classmethod
     def build(cls, size: tuple[int, int], motion) -> "ShadingMaps":
@@ -67,7 +76,16 @@ class ShadingMaps:
         else:
             box = (0, 0, 0, 0)
         mix = np.array(rows, np.float32).reshape(len(maps), len(motion.channels))
-        return cls(maps=maps, mix=mix, blink_mix=np.array(blink, np.float32), box=box)
+        from emocast.motion.neutral import fit_source_aus
+
+        smile = fit_source_aus(motion.frame.to_face(motion.source))["AU12"]
+        return cls(maps=maps, mix=mix, blink_mix=np.array(blink, np.float32), box=box, motion=motion, smile=smile)
+
+    def neutral_source(self, image: np.ndarray) -> np.ndarray:
+        """The source picture with its own expression's appearance removed (computed once, cached)."""
+        if self._neutral is None or self._neutral[0] is not image:
+            self._neutral = (image, neutral_appearance(image, self.motion.source, self.motion.frame, self.smile))
+        return self._neutral[1]
 
     def apply(self, image: np.ndarray, channel_values: np.ndarray, blink: float = 0.0) -> np.ndarray:
         """The source picture with this frame's wrinkles (a new array; `image` is not changed).
@@ -77,6 +95,8 @@ class ShadingMaps:
             channel_values: (K,) the frame's rig channel values.
             blink: 0..1 blink closure of the frame.
         """
+        if self.motion is not None:
+            image = self.neutral_source(image)
         weights = self.mix @ np.asarray(channel_values, np.float32) + self.blink_mix * blink
         active = [(m, float(wt)) for m, wt in zip(self.maps, weights) if wt > 0.01]
         if not active:
@@ -90,6 +110,149 @@ class ShadingMaps:
         np.clip(gain, 0.3, 1.6, out=gain)
         out[by0:by1, bx0:bx1] = cv2.multiply(roi, cv2.merge([gain, gain, gain]), dtype=cv2.CV_8U)
         return out
+
+
+SMILE_FLATTEN = 0.6  # how much of a full smile's mid-scale cheek shading is flattened
+FLATTEN_SIGMAS_IOD = (0.025, 0.2)  # shading between these scales counts as expression (folds, bulges)
+# where a smile shades the skin: (spot, (outward, down) offset IOD, (su, sv) IOD, weight)
+FLATTEN_SPOTS = (
+    ("cheek", (0.0, 0.0), (0.2, 0.16), 1.0),  # the bulge over the cheekbone (AU6)
+    ("fold", (0.06, 0.0), (0.12, 0.2), 1.0),  # nasolabial fold (AU12)
+    ("corner", (0.05, 0.02), (0.1, 0.12), 1.0),  # the brackets beside the mouth corners
+    ("crow", (0.06, 0.02), (0.1, 0.08), 0.6),  # crow's feet
+)
+# lips are repainted when the photo shows a laughing mouth (its landmarks are loose and teeth leak
+# past them); slightly parted lips keep their own texture (the renderer already covers the gap)
+REPAINT_SMILE = 0.5  # fitted source AU12
+REPAINT_GAP_IOD = 0.08  # gap between the inner lip centres
+
+
+def neutral_appearance(image: np.ndarray, landmarks: np.ndarray, frame, smile: float) -> np.ndarray:
+    """A copy of `image` without the appearance of its own smile and teeth.
+
+    Args:
+        image: (H, W, 3) uint8 RGB source crop.
+        landmarks: (478, 2+) its landmarks (pixels).
+        frame: its FaceFrame (pixels <-> IOD units).
+        smile: the fitted source AU12 (0 = no smile: only the lips are touched).
+    """
+    out = image.copy()
+    pts = np.asarray(landmarks, np.float64)[:, :2]
+    iod = frame.iod
+    gap = float(np.linalg.norm(pts[T.STOMION_LOWER] - pts[T.STOMION_UPPER])) / iod
+    if gap > REPAINT_GAP_IOD and smile > REPAINT_SMILE:
+        out = _paint_over_teeth(out, pts, iod)
+    if smile > 0.05:
+        out = _flatten_cheeks(out, pts, frame, min(smile, 1.0) * SMILE_FLATTEN)
+    return out
+
+
+def _poly_mask(shape, polygon: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+    return mask
+
+
+def _paint_over_teeth(image: np.ndarray, pts: np.ndarray, iod: float) -> np.ndarray:
+    """Repaint parted lips as smooth closed-lip shading: lip colour graded across each lip, a dark
+    band where the inner contours are (it becomes the line between the lips once the warp closes
+    them), nothing left of the teeth. Landmarks of a laughing mouth are loose, so the whole lip
+    area is repainted (feathered at its outer edge), not only the gap."""
+    h, w = image.shape[:2]
+    outer = pts[list(T.LIP_OUTER_UPPER) + list(T.LIP_OUTER_LOWER[-2:0:-1])]
+    x0, y0 = np.maximum(np.floor(outer.min(0)).astype(int) - 6, 0)
+    x1, y1 = np.minimum(np.ceil(outer.max(0)).astype(int) + 7, [w, h])
+    p = pts - [x0, y0]
+    size = (y1 - y0, x1 - x0)
+    lips = _poly_mask(size, p[list(T.LIP_OUTER_UPPER) + list(T.LIP_OUTER_LOWER[-2:0:-1])]).astype(np.float32) / 255.0
+    inner = _poly_mask(size, p[T.inner_mouth_polygon()]) > 127
+    rgb = image[y0:y1, x0:x1].astype(np.float32)
+    band = (lips > 0.5) & ~inner
+    redness = (rgb[..., 0] - rgb[..., 1]) / (rgb.sum(-1) + 1.0)
+    if band.sum() < 10:
+        return image
+    reddest = band & (redness >= np.percentile(redness[band], 50))
+    lip_rgb = np.median(rgb[reddest], axis=0)
+
+    def distance_to(contour) -> np.ndarray:
+        canvas = np.full(size, 255, np.uint8)
+        cv2.polylines(canvas, [np.round(p[list(contour)]).astype(np.int32)], False, 0, 1)
+        return cv2.distanceTransform(canvas, cv2.DIST_L2, 3)
+
+    d_ou, d_iu = distance_to(T.LIP_OUTER_UPPER), distance_to(T.LIP_INNER_UPPER)
+    d_ol, d_il = distance_to(T.LIP_OUTER_LOWER), distance_to(T.LIP_INNER_LOWER)
+    ys = np.arange(size[0], dtype=np.float32)[:, None]
+    stomion = (p[T.STOMION_UPPER] + p[T.STOMION_LOWER]) / 2
+    mid_v = np.interp(np.arange(size[1]), *_sorted_xy(np.stack([p[T.MOUTH_CORNERS[0]], stomion,
+                                                                p[T.MOUTH_CORNERS[1]]])))[None, :]
+    upper = ys < mid_v  # upper lip above the slit line through the corners and the lip centre
+    t_up = d_ou / (d_ou + d_iu + 1e-3)  # 0 at the outer edge .. 1 at the inner contour
+    t_lo = d_il / (d_il + d_ol + 1e-3)  # 0 at the inner contour .. 1 at the outer edge
+    shade = np.where(upper, 0.92 - 0.22 * t_up, 0.78 + 0.3 * np.sin(np.pi * np.clip(t_lo, 0, 1)) ** 0.7)
+    # the slit: dark where the lips meet (the inner polygon collapses onto it)
+    slit = np.exp(-0.5 * (np.minimum(d_iu, d_il) / max(0.012 * iod, 0.6)) ** 2)
+    # inside the gap (it should collapse, but a coarse warp may leave some): lip, split by a dark line
+    slit_mid = np.exp(-0.5 * ((ys - mid_v) / max(0.015 * iod, 0.8)) ** 2)
+    gap_shade = np.where(upper, 0.72, 0.8) * (1.0 - 0.45 * slit_mid)
+    shade = np.where(inner, gap_shade, shade * (1.0 - 0.3 * slit))
+    painted = lip_rgb[None, None, :] * shade[..., None]
+    # keep a little of the photo's fine texture where it is lip (not teeth), for realism
+    detail = rgb - cv2.GaussianBlur(rgb, (0, 0), 1.2)
+    painted += 0.5 * detail * (band & (redness > 0.5 * float(np.median(redness[reddest]))))[..., None]
+    alpha = cv2.GaussianBlur(lips, (0, 0), max(0.01 * iod, 0.7))[..., None]
+    out = image.copy()
+    out[y0:y1, x0:x1] = np.clip(rgb * (1 - alpha) + painted * alpha, 0, 255).astype(np.uint8)
+    return out
+
+
+def _sorted_xy(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(points[:, 0])
+    return points[order, 0], points[order, 1]
+
+
+def _flatten_cheeks(image: np.ndarray, pts: np.ndarray, frame, amount: float) -> np.ndarray:
+    """Flatten mid-scale shading (fold shadows, bulge highlights) over the cheeks towards the lighting."""
+    h, w = image.shape[:2]
+    iod = frame.iod
+    face = frame.to_face(np.concatenate([pts, np.zeros((len(pts), 1))], 1))
+    # skin only: the face oval without eyes, brows, nostrils and lips (their edges are not expression)
+    skin = _poly_mask((h, w), pts[list(T.FACE_OVAL)]).astype(np.float32) / 255.0
+    holes = np.zeros((h, w), np.uint8)
+    for ids in (T.RIGHT_EYE_UPPER + T.RIGHT_EYE_LOWER[::-1], T.LEFT_EYE_UPPER + T.LEFT_EYE_LOWER[::-1],
+                T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1]):
+        holes |= _poly_mask((h, w), pts[list(ids)])
+    for ids in (T.RIGHT_BROW_UPPER + T.RIGHT_BROW_LOWER[::-1], T.LEFT_BROW_UPPER + T.LEFT_BROW_LOWER[::-1]):
+        holes |= _poly_mask((h, w), pts[list(ids)])
+    for i in range(2):
+        cv2.circle(holes, tuple(np.round(pts[T.NOSTRIL[i]]).astype(int)), max(2, int(0.07 * iod)), 255, -1)
+    holes = cv2.dilate(holes, np.ones((3, 3), np.uint8), iterations=max(1, int(0.02 * iod)))
+    skin *= 1.0 - holes.astype(np.float32) / 255.0
+    lum = image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) + 1.0
+
+    def masked_blur(sigma_iod: float) -> np.ndarray:
+        sigma = max(sigma_iod * iod, 0.8)
+        num = cv2.GaussianBlur(lum * skin, (0, 0), sigma)
+        den = cv2.GaussianBlur(skin, (0, 0), sigma)
+        return num / np.maximum(den, 1e-3)
+
+    fine, coarse = (masked_blur(s) for s in FLATTEN_SIGMAS_IOD)
+    # where: cheeks, nasolabial folds, lower lids and crow's feet (face frame positions)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    d = np.stack([xs - frame.origin[0], ys - frame.origin[1]], -1) / iod
+    u, v = d @ frame.ex.astype(np.float32), d @ frame.ey.astype(np.float32)
+    region = np.zeros((h, w), np.float32)
+    for i in range(2):
+        for spot, (du, dv), sigma, weight in FLATTEN_SPOTS:
+            if spot == "fold":  # the nasolabial fold runs from the nose wing to beside the mouth corner
+                c = (face[T.ALAR[i], :2] + face[T.MOUTH_CORNERS[i], :2]) / 2
+            else:
+                c = face[{"cheek": T.CHEEK[i], "corner": T.MOUTH_CORNERS[i], "crow": T.EYE_CORNERS[i][0]}[spot], :2]
+            c = c + np.array([(-1, 1)[i] * du, dv])
+            region = np.maximum(region, weight * np.exp(-0.5 * (((u - c[0]) / sigma[0]) ** 2 + ((v - c[1]) / sigma[1]) ** 2)))
+    weight = amount * region * skin
+    gain = np.clip(np.divide(coarse, fine, out=np.ones_like(fine), where=fine > 1.0), 0.7, 1.4)
+    gain = 1.0 + weight * (gain - 1.0)
+    return np.clip(image.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
 
 
 class _Painter:
