@@ -24,17 +24,18 @@ from emocast.render.shading import ShadingMaps
 from emocast.render.warp import WarpField, warp_image
 
 
-def render_frames(face: FaceGeometry, motion: MotionSequence) -> Iterator[np.ndarray]:
+def render_frames(face: FaceGeometry, motion: MotionSequence, exact: bool = False) -> Iterator[np.ndarray]:
     """Yield the animated crop frame by frame.
 
     Args:
         face: the crop the motion was planned on (its image is warped).
         motion: per-frame motion from plan_motion.
+        exact: use the plain reference warp (several times slower; for tests and benchmarks).
 
     Yields:
         (H, W, 3) uint8 RGB frames, motion.num_frames of them.
     """
-    renderer = FrameRenderer(face, motion)
+    renderer = FrameRenderer(face, motion, exact=exact)
     for i in range(motion.num_frames):
         yield renderer.render(i)
 
@@ -42,8 +43,9 @@ def render_frames(face: FaceGeometry, motion: MotionSequence) -> Iterator[np.nda
 class FrameRenderer:
     """Per-crop state of the renderer; `render(i)` draws frame i."""
 
-    def __init__(self, face: FaceGeometry, motion: MotionSequence) -> None:
+    def __init__(self, face: FaceGeometry, motion: MotionSequence, exact: bool = False) -> None:
         self.motion = motion
+        self.exact = exact
         # the neutral mesh closes the lips: whatever the photo shows between them (teeth) must never
         # leak through the seam, so it is painted over with the surrounding lip texture once
         self.image = _cover_mouth(np.ascontiguousarray(face.image, dtype=np.uint8), motion.source)
@@ -60,8 +62,11 @@ class FrameRenderer:
         motion = self.motion
         mesh = motion.mesh_at(i)
         source = self.shading.apply(self.image, motion.weights[i], float(motion.blink[i]))
-        backward = self.warp.backward_map(self.warp.vertex_targets(mesh))
-        frame = warp_image(source, backward)
+        targets = self.warp.vertex_targets(mesh)
+        if self.exact:
+            frame = warp_image(source, self.warp.backward_map(targets, exact=True))
+        else:
+            frame = self.warp.warp(source, targets)
         jaw_px = float(motion.weights[i, self.jaw_col]) * self.jaw_px_per_unit
         draw_mouth(frame, mesh, motion.rest_at(i), jaw_px, self.iod, self.lip_rgb, self.skin_level)
         return frame

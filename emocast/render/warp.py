@@ -30,6 +30,7 @@ NEWTON_TOLERANCE_PX = 0.25  # fixed-point residual above which a sample gets New
 RING_SCALES = (1.3, 1.75)  # extra rings around the face, relative to the face oval about its centre
 RING_FOLLOW = (0.6, 0.2)  # how much each ring follows the face oval's motion
 BORDER_ANCHORS_PER_SIDE = 8
+MOVING_PX = 1.0 / 64.0  # remap rounds positions to 1/32 px: smaller displacements leave pixels as they are
 
 
 @dataclass
@@ -82,6 +83,35 @@ class WarpField:
         moved = mesh - src[: len(mesh)]
         ring = src[len(mesh): self.num_moving] + (moved[self.ring_index] * self.ring_weight[..., None]).sum(1)
         return np.concatenate([mesh, ring, src[self.num_moving:]])
+
+    def warp(self, image: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """`image` warped so the vertices move to `targets`; only the part that moves is resampled.
+
+        Args:
+            image: (H, W, C) uint8 source picture (not changed).
+            targets: (V, 2) vertex targets in pixels (see vertex_targets).
+
+        Returns:
+            (H, W, C) uint8 new array, the same as warp_image(image, backward_map(targets)).
+        """
+        disp = self.coarse_displacement(targets)
+        moving = np.abs(disp) > MOVING_PX
+        moving = moving[..., 0] | moving[..., 1]
+        rows, cols = np.flatnonzero(moving.any(1)), np.flatnonzero(moving.any(0))
+        if len(rows) == 0:
+            return image.copy()
+        # a coarse sample reaches the pixels up to one grid step away (bilinear upsampling)
+        (h, w), (gh, gw) = self.size, self.grid_shape
+        y0, y1 = max(int((rows[0] - 1) * h / gh), 0), min(int(np.ceil((rows[-1] + 2) * h / gh)), h)
+        x0, x1 = max(int((cols[0] - 1) * w / gw), 0), min(int(np.ceil((cols[-1] + 2) * w / gw)), w)
+        backward = cv2.resize(disp, (w, h), interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
+        backward += self.identity[y0:y1, x0:x1]
+        warped = cv2.remap(image, backward, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if warped.shape[:2] == (h, w):
+            return warped
+        out = image.copy()
+        out[y0:y1, x0:x1] = warped
+        return out
 
     def backward_map(self, targets: np.ndarray, exact: bool = False) -> np.ndarray:
         """(H, W, 2) float32 source position of every output pixel, for (V, 2) vertex targets.

@@ -3,11 +3,14 @@ import tracemalloc
 import cv2
 import numpy as np
 
+from emocast.emotion.plan import AU_NAMES, ExpressionTrack
 from emocast.motion import topology as T
 from emocast.motion.animate import plan_motion
 from emocast.render.frames import render_frames
 from emocast.render.mouth import mouth_area
 from tests.motion.conftest import expression, speech, still
+
+from emocast.options import GenerateOptions
 
 
 def _one_frame(crop, aus, jaw=None):
@@ -88,3 +91,43 @@ def test_generator_streams_without_storing_frames(hdtf):
     frame_bytes = crop.image.nbytes
     assert late - early < 3 * frame_bytes  # nothing accumulates per frame
     assert peak < 40 * frame_bytes
+
+
+def _lively_motion(crop, n=14):
+    """Jaw opening and closing, a smile coming and going, a blink, and head motion."""
+    t = np.arange(n) / 25.0
+    values = np.zeros((n, len(AU_NAMES)), np.float32)
+    values[:, AU_NAMES.index("AU12")] = np.linspace(0.0, 1.0, n)
+    values[:, AU_NAMES.index("AU6")] = np.linspace(0.0, 0.8, n)
+    values[:, AU_NAMES.index("AU4")] = np.linspace(0.6, 0.0, n)
+    values[n // 2 - 2: n // 2 + 2, AU_NAMES.index("AU43")] = [0.5, 1.0, 1.0, 0.5]  # a blink
+    track = ExpressionTrack(fps=25.0, au_names=AU_NAMES, values=values, intensity=np.ones(n, np.float32),
+                            emotions=["happy"] * n)
+    jaw = np.clip(0.5 + 0.7 * np.sin(2 * np.pi * 3.0 * t), 0.0, 1.0)
+    return plan_motion(crop, track, speech(n, jaw=jaw), GenerateOptions(head_motion=1.0, blink=False, seed=1))
+
+
+def _assert_same_look(fast, exact):
+    diff = np.abs(fast.astype(np.float32) - exact.astype(np.float32)).mean(2)
+    assert diff.mean() < 0.5  # grey levels over the whole frame
+    assert cv2.blur(diff, (9, 9)).max() < 8.0  # and no visible local change (lips, lids)
+
+
+def test_fast_render_looks_like_the_reference_warp(hdtf, astronaut):
+    for _, crop in (hdtf, astronaut):
+        motion = _lively_motion(crop)
+        assert motion.weights[:, motion.channels.index("AU26")].max() > 0.5  # the mouth opens
+        for fast, exact in zip(render_frames(crop, motion), render_frames(crop, motion, exact=True)):
+            _assert_same_look(fast, exact)
+
+
+def test_still_head_matches_the_reference_and_keeps_the_corners(hdtf):
+    _, crop = hdtf
+    n = 6
+    motion = plan_motion(crop, expression({"AU12": 1.0, "AU26": 0.6, "AU25": 1.0}, n), speech(n), still())
+    frames = list(render_frames(crop, motion))
+    for fast, exact in zip(frames, render_frames(crop, motion, exact=True)):
+        _assert_same_look(fast, exact)
+    # the corners of the picture are far from the face: copied, not resampled
+    for frame in frames:
+        assert np.array_equal(frame[:24, :24], crop.image[:24, :24])
