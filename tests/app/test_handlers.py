@@ -271,3 +271,15 @@ def test_plan_description_is_readable_with_phases():
     assert "brows lowered and drawn together (AU4)" in text
     assert "- 0% to 55% of the clip: neutral" in text and "- 55% to 100% of the clip: angry (intensity 70%)" in text
     assert "a warning" in text
+
+
+def test_old_request_folders_are_cleaned_up():
+    import os
+    import time
+
+    old, fresh = h.new_request_dir(), h.new_request_dir()
+    (old / "emocast.mp4").write_bytes(b"x")
+    stale = time.time() - h.OUTPUT_MAX_AGE_S - 60
+    os.utime(old, (stale, stale))
+    newest = h.new_request_dir()
+    assert not old.exists() and fresh.exists() and newest.parent == h.output_root()
