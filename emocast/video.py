@@ -248,15 +248,19 @@ class VideoInfo:
     audio_rate: int | None
 
 
-def probe(path: str | os.PathLike) -> VideoInfo:
-    """Read stream types, size, fps, frame count and durations of a video file."""
+def open_media(path: str | os.PathLike, what: str = "video"):
+    """av.open for reading, with a one-line EmocastError when the file cannot be read."""
     import av
 
     try:
-        container = av.open(str(path))
+        return av.open(str(path))
     except (av.error.FFmpegError, OSError) as e:
-        raise EmocastError(f"cannot read video {path}: {e}") from e
-    with container:
+        raise EmocastError(f"cannot read {what} {path}: {e}") from e
+
+
+def probe(path: str | os.PathLike) -> VideoInfo:
+    """Read stream types, size, fps, frame count and durations of a video file."""
+    with open_media(path) as container:
         if not container.streams.video:
             raise EmocastError(f"{path} has no video stream")
         v = container.streams.video[0]
@@ -283,13 +287,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
 
 def iter_frames(path: str | os.PathLike, max_frames: int | None = None) -> Iterator[np.ndarray]:
     """Decode a video frame by frame as (H, W, 3) uint8 RGB arrays, without holding them all."""
-    import av
-
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError) as e:
-        raise EmocastError(f"cannot read video {path}: {e}") from e
-    with container:
+    with open_media(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for i, frame in enumerate(container.decode(stream)):

@@ -30,7 +30,7 @@ import shutil
 import sys
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -316,11 +316,9 @@ def _frames_at_fps(path: Path, fps: float, max_seconds: float = 0.0):
     """Decode RGB frames resampled to `fps` by nearest timestamp (drops or repeats frames)."""
     import av
 
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError) as e:
-        raise EmocastError(f"cannot read video {path.name}: {e}") from e
-    with container:
+    from emocast.video import open_media
+
+    with open_media(path, "video") as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         next_index = 0

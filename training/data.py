@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from emocast.errors import EmocastError
+from emocast.video import open_media
 
 logger = logging.getLogger(__name__)
 
@@ -323,16 +324,11 @@ def read_frames(path: Path, indices: list[int], size: int, as_dict: bool = False
 
     Seeks to the keyframe before the first wanted frame, so windows of long clips are cheap.
     """
-    import av
     import cv2
 
     wanted = sorted(set(indices))
     out: dict[int, np.ndarray] = {}
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError) as e:
-        raise EmocastError(f"cannot read clip video {path}: {e}") from e
-    with container:
+    with open_media(path, "clip video") as container:
         stream = container.streams.video[0]
         fps = float(stream.average_rate or 25)
         first = wanted[0]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emocast.errors import EmocastError
+from emocast.video import open_media
 
 SAMPLE_RATE = 16000  # Hz: the audio is analysed at this rate
 MAX_LAG = 8  # frames, each side
@@ -70,11 +70,7 @@ def read_audio(video: Path, rate: int = SAMPLE_RATE) -> np.ndarray | None:
     """The video's first audio stream as mono float32 at `rate` Hz, or None if it has no audio."""
     import av
 
-    try:
-        container = av.open(str(video))
-    except (av.error.FFmpegError, OSError) as e:
-        raise EmocastError(f"cannot read video {video}: {e}") from e
-    with container:
+    with open_media(video, "video") as container:
         if not container.streams.audio:
             return None
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
