@@ -192,7 +192,7 @@ class Trainer:
     @torch.no_grad()
     def encode_batch(self, batch: dict, stage: int, generator: torch.Generator | None = None) -> dict:
         """Frozen encoders: frames -> latents, texts -> CLIP tokens, audio -> wav2vec2 windows, face -> embedding."""
-        c, device, dtype = self.components, self.device, self.weight_dtype
+        c, device = self.components, self.device
         frames = batch["pixel_values"].to(device)
         frames = frames[:, None] if stage == 1 else frames  # (B, F, 3, H, W)
         latents = self.encode_frames(frames, generator)  # (B, F, 4, h, w)
