@@ -26,10 +26,10 @@ from emocast.motion import topology as T
 
 # Amplitude multipliers per face region, applied to every AU that moves that region.
 REGION_GAIN: dict[str, float] = {
-    "brow": 1.35,  # brows must move a lot to read (AU1, AU2, AU4)
-    "lid": 1.3,  # lid aperture (AU5, AU6, AU7)
-    "mouth": 1.0,  # lip corners and lips (AU12, AU15, AU20, ...)
-    "nose": 1.0,  # AU9, AU10
+    "brow": 1.6,  # brows must move a lot to read (AU1, AU2, AU4)
+    "lid": 1.5,  # lid aperture (AU5, AU6, AU7)
+    "mouth": 1.3,  # lip corners and lips (AU12, AU15, AU20, ...)
+    "nose": 1.3,  # AU9, AU10
     "jaw": 1.0,  # AU26 / speech
 }
 
@@ -130,6 +130,11 @@ class _Rig:
         self.inner_lower = np.zeros(n)
         self.inner_lower[idx(T.LIP_INNER_LOWER[1:-1])] = 1.0
         # per eye: region above / below the lid line (for lid pulls that must not cross the eye)
+        # lid contours, creases and irises: brow pulls must not drag them (a lowered brow is no droopy lid)
+        self.lids = np.zeros(n)
+        self.lids[idx(T.RIGHT_EYE_UPPER + T.RIGHT_EYE_LOWER + T.LEFT_EYE_UPPER + T.LEFT_EYE_LOWER
+                      + T.RIGHT_IRIS + T.LEFT_IRIS)] = 1.0
+        self.lids[idx(T.RIGHT_LID_CREASE + T.LEFT_LID_CREASE)] = 0.5
         self.eyes = []
         for upper, lower, crease, iris in (
             (T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER, T.RIGHT_LID_CREASE, T.RIGHT_IRIS),
@@ -196,10 +201,15 @@ class _Rig:
 
     def au4(self):  # brow lowerer: inner brows down and together
         g = REGION_GAIN["brow"]
-        inner = (T.RIGHT_BROW_LOWER[-3:], T.LEFT_BROW_LOWER[-3:])
-        f = self.both(lambda i, s: self.pull(self.at(inner[i]), (0.22, 0.18), (-s * 0.045 * g, 0.085 * g)))
+        # the brow heads come down and together most: the brows slant down towards the nose
+        head = (T.RIGHT_BROW_LOWER[-1:] + T.RIGHT_BROW_UPPER[-1:], T.LEFT_BROW_LOWER[-1:] + T.LEFT_BROW_UPPER[-1:])
+        keep_lids = 1.0 - self.lids
+        f = self.both(lambda i, s: self.pull(self.at(head[i]) + np.array([s * 0.06, 0.0]), (0.2, 0.16),
+                                             (-s * 0.05 * g, 0.08 * g), keep_lids))
+        brow = (T.RIGHT_BROW_LOWER + T.RIGHT_BROW_UPPER, T.LEFT_BROW_LOWER + T.LEFT_BROW_UPPER)
+        f += self.both(lambda i, s: self.pull(self.at(brow[i]), (0.35, 0.16), (0.0, 0.03 * g), keep_lids))
         # the lowered brow pushes the upper lid skin down a little
-        f += self.both(lambda i, s: self.pull(self.eyes[i]["centre"], (0.2, 0.12), (0.0, 0.015 * g),
+        f += self.both(lambda i, s: self.pull(self.eyes[i]["centre"], (0.2, 0.12), (0.0, 0.01 * g),
                                               self.eye_region(self.eyes[i], above=True)))
         return f
 
@@ -286,7 +296,13 @@ class _Rig:
         g = REGION_GAIN["mouth"]
         mask = self.lower * (1.0 - self.inner_lower)
         f = self.pull(self.at(T.CHIN_BOSS), (0.3, 0.22), (0.0, -0.055 * g, -0.03), mask)
-        return f + self.pull(self.at(T.LIP_OUTER_LOWER[3:8]), (0.25, 0.08), (0.0, -0.02 * g), self.outer_lower)
+        f += self.pull(self.at(T.LIP_OUTER_LOWER[3:8]), (0.4, 0.08), (0.0, -0.015 * g), self.outer_lower)
+        # the pushed-up lower lip lifts the middle of the closed lips while the corners stay: the mouth
+        # line takes the inverted-U shape FACS describes for AU17
+        lips = np.clip(self.upper_lip_only + self.lower_lip_only, 0.0, 1.0)
+        lips[list(T.LIP_OUTER_UPPER[1:-1])] *= 0.5
+        stomion = (self.at(T.STOMION_UPPER) + self.at(T.STOMION_LOWER)) / 2
+        return f + self.pull(stomion, (0.2, 0.25), (0.0, -0.035 * g), lips)
 
     def au23(self):  # lip tightener: lips narrowed, red margins thinner
         f = self._corner(-0.035, 0.0, (0.12, 0.12))

@@ -43,6 +43,8 @@ MAP_CHANNELS: dict[str, dict[str, float]] = {
     "lid_shade": {"AU43": 1.0, "blink": 1.0},
 }
 STRENGTH = 1.0  # global multiplier of every map (0 turns wrinkles off)
+CREASE_WIDTH = 2.0  # crease widths relative to the drawn sigmas: a skin fold shades 3-5 mm, not a pen line
+CREASE_DEPTH = 0.8  # and a wider fold is a little shallower
 
 
 @dataclass
@@ -112,7 +114,7 @@ class ShadingMaps:
         return out
 
 
-SMILE_FLATTEN = 0.6  # how much of a full smile's mid-scale cheek shading is flattened
+SMILE_FLATTEN = 0.9  # how much of a full smile's mid-scale cheek shading is flattened
 FLATTEN_SIGMAS_IOD = (0.025, 0.2)  # shading between these scales counts as expression (folds, bulges)
 # where a smile shades the skin: (spot, (outward, down) offset IOD, (su, sv) IOD, weight)
 FLATTEN_SPOTS = (
@@ -226,13 +228,21 @@ def _flatten_cheeks(image: np.ndarray, pts: np.ndarray, frame, amount: float) ->
     for i in range(2):
         cv2.circle(holes, tuple(np.round(pts[T.NOSTRIL[i]]).astype(int)), max(2, int(0.07 * iod)), 255, -1)
     holes = cv2.dilate(holes, np.ones((3, 3), np.uint8), iterations=max(1, int(0.02 * iod)))
+    oval = skin.copy()
     skin *= 1.0 - holes.astype(np.float32) / 255.0
-    lum = image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) + 1.0
+    # the correction itself may reach the nose wings (the fold starts there), never lips or eyes
+    features = np.zeros((h, w), np.uint8)
+    for ids in (T.RIGHT_EYE_UPPER + T.RIGHT_EYE_LOWER[::-1], T.LEFT_EYE_UPPER + T.LEFT_EYE_LOWER[::-1],
+                T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1]):
+        features |= _poly_mask((h, w), pts[list(ids)])
+    features = cv2.GaussianBlur(cv2.dilate(features, np.ones((3, 3), np.uint8)), (0, 0), max(0.015 * iod, 0.7))
+    where = oval * (1.0 - features.astype(np.float32) / 255.0)
+    rgb = image.astype(np.float32)
 
     def masked_blur(sigma_iod: float) -> np.ndarray:
         sigma = max(sigma_iod * iod, 0.8)
-        num = cv2.GaussianBlur(lum * skin, (0, 0), sigma)
-        den = cv2.GaussianBlur(skin, (0, 0), sigma)
+        num = cv2.GaussianBlur(rgb * skin[..., None], (0, 0), sigma)
+        den = cv2.GaussianBlur(skin, (0, 0), sigma)[..., None]
         return num / np.maximum(den, 1e-3)
 
     fine, coarse = (masked_blur(s) for s in FLATTEN_SIGMAS_IOD)
@@ -249,10 +259,10 @@ def _flatten_cheeks(image: np.ndarray, pts: np.ndarray, frame, amount: float) ->
                 c = face[{"cheek": T.CHEEK[i], "corner": T.MOUTH_CORNERS[i], "crow": T.EYE_CORNERS[i][0]}[spot], :2]
             c = c + np.array([(-1, 1)[i] * du, dv])
             region = np.maximum(region, weight * np.exp(-0.5 * (((u - c[0]) / sigma[0]) ** 2 + ((v - c[1]) / sigma[1]) ** 2)))
-    weight = amount * region * skin
-    gain = np.clip(np.divide(coarse, fine, out=np.ones_like(fine), where=fine > 1.0), 0.7, 1.4)
-    gain = 1.0 + weight * (gain - 1.0)
-    return np.clip(image.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
+    weight = (amount * region * where)[..., None]
+    # remove the band between the two scales (per channel: a lightened shadow keeps the skin's hue)
+    band = np.clip(fine - coarse, -60.0, 60.0)
+    return np.clip(rgb - weight * band, 0, 255).astype(np.uint8)
 
 
 class _Painter:
@@ -292,6 +302,7 @@ class _Painter:
     def crease(self, uv_points, sigma_iod: float, depth: float, bulge_offset=(0.0, 0.0), bulge: float = 0.35):
         """A dark crease with a softer highlight beside it (the skin bulging over the fold)."""
         pts = np.asarray(uv_points, np.float64)
+        sigma_iod, depth = sigma_iod * CREASE_WIDTH, depth * CREASE_DEPTH
         out = self.line(pts, sigma_iod, -depth)
         return out + self.line(pts + np.asarray(bulge_offset), 2.5 * sigma_iod, depth * bulge)
 
@@ -305,8 +316,7 @@ class _Painter:
         out = np.zeros((self.h, self.w), np.float32)
         for s in self.sides:
             out += self.crease([(s * 0.075, brow_v + 0.03), (s * 0.06, brow_v - 0.07), (s * 0.05, brow_v - 0.17)],
-                               0.011, 0.30, bulge_offset=(-s * 0.03, 0.0))
-        out += self.blob((0.0, brow_v - 0.04), (0.035, 0.07), 0.05)
+                               0.011, 0.30, bulge_offset=(-s * 0.03, 0.0), bulge=0.12)
         inner_v = self.at([133, 362])[1]
         out += self.line([(-0.07, inner_v - 0.1), (0.0, inner_v - 0.115), (0.07, inner_v - 0.1)], 0.012, -0.1)
         # the lowered brow shades the upper lids
