@@ -94,7 +94,13 @@ class WarpField:
         Returns:
             (H, W, C) uint8 new array, the same as warp_image(image, backward_map(targets)).
         """
-        disp = self.coarse_displacement(targets)
+        return self.resample(image, self.coarse_displacement(targets))
+
+    def resample(self, image: np.ndarray, disp: np.ndarray) -> np.ndarray:
+        """`image` sampled at the output positions plus the (gh, gw, 2) coarse displacement, upsampled.
+
+        Pixels farther than one grid step from any sample that moves are copied, not resampled.
+        """
         moving = np.abs(disp) > MOVING_PX
         moving = moving[..., 0] | moving[..., 1]
         rows, cols = np.flatnonzero(moving.any(1)), np.flatnonzero(moving.any(0))
@@ -138,10 +144,11 @@ class WarpField:
         residual = np.abs(q + cv2.remap(field, q, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) - q0)
         # 3. Newton steps (in pixels) where the fixed point has not converged (lips/lids closing)
         over = residual > self._grid_tolerance
-        bad = over[..., 0] | over[..., 1]
-        if bad.any():
-            x = self._newton(targets, (q[bad] - self._grid_offset) / self._to_grid, self.grid_xy[bad])
-            q[bad] = x * self._to_grid + self._grid_offset
+        bad = np.flatnonzero(over[..., 0] | over[..., 1])
+        if len(bad):
+            flat = q.reshape(-1, 2)  # a view: writing it writes q
+            x = self._newton(targets, (flat[bad] - self._grid_offset) / self._to_grid, self.grid_xy.reshape(-1, 2)[bad])
+            flat[bad] = x * self._to_grid + self._grid_offset
         q -= q0
         q *= self._fade_to_pixels  # back to pixels; the picture's edge never moves
         return q
@@ -198,18 +205,29 @@ class WarpField:
         return out.astype(np.float32)
 
     def _newton(self, targets: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Solve forward(x) = y per sample by walking with per-triangle inverse affines."""
-        affine = self._inverse_affines(targets)
+        """Solve forward(x) = y per sample by walking with per-triangle inverse affines.
+
+        Args:
+            targets: (V, 2) vertex targets (pixels).
+            x: (n, 2) starting source positions (pixels).
+            y: (n, 2) output positions (pixels).
+
+        Returns:
+            (n, 2) float32 source positions.
+        """
+        a = np.ascontiguousarray(self._inverse_affines(targets).T)  # (6, T): one row per coefficient
         h, w = self.size
+        tri = self.triangle_map.ravel()
+        px, py = x[:, 0].astype(np.float32), x[:, 1].astype(np.float32)
         yx, yy = y[:, 0], y[:, 1]
         for _ in range(NEWTON_ITERATIONS):
-            col = np.clip(np.rint(x[:, 0]).astype(np.int32), 0, w - 1)
-            row = np.clip(np.rint(x[:, 1]).astype(np.int32), 0, h - 1)
-            a = affine[self.triangle_map[row, col]]  # (n, 6)
-            step = np.stack([a[:, 0] * yx + a[:, 1] * yy + a[:, 2], a[:, 3] * yx + a[:, 4] * yy + a[:, 5]], 1) - x
-            length = np.sqrt((step**2).sum(1, keepdims=True))
-            x = x + step * np.minimum(1.0, self.max_step / np.maximum(length, 1e-6))
-        return x.astype(np.float32)
+            t = tri[np.rint(np.clip(py, 0, h - 1)).astype(np.int32) * w + np.rint(np.clip(px, 0, w - 1)).astype(np.int32)]
+            dx = a[0, t] * yx + a[1, t] * yy + a[2, t] - px
+            dy = a[3, t] * yx + a[4, t] * yy + a[5, t] - py
+            scale = np.minimum(1.0, self.max_step / np.maximum(np.hypot(dx, dy), 1e-6))
+            px += dx * scale
+            py += dy * scale
+        return np.stack([px, py], 1)
 
     def __post_init__(self) -> None:
         """Derived per-crop constants for the fast path."""
