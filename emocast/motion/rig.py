@@ -281,8 +281,17 @@ class _Rig:
     def au15(self):  # lip corner depressor
         return self._corner(0.02, 0.085)
 
-    def au20(self):  # lip stretcher
-        return self._corner(0.1, 0.02)
+    def au20(self):  # lip stretcher: corners straight back, lips flattened against the teeth
+        g = REGION_GAIN["mouth"]
+        f = self._corner(0.11, 0.03)
+        # the stretched lower lip flattens: its sides come down, so parted lips show the lower teeth
+        centre = self.at(T.LIP_OUTER_LOWER[3:8])
+        f += self.both(lambda i, s: self.pull(centre + np.array([s * 0.2, 0.0]), (0.14, 0.12),
+                                              (0.0, 0.03 * g), self.lower_lip_only))
+        # and the stretched upper lip lifts off its drape at the sides (teeth show across the mouth)
+        top = self.at(T.LIP_OUTER_UPPER[3:8])
+        return f + self.both(lambda i, s: self.pull(top + np.array([s * 0.2, 0.0]), (0.14, 0.12),
+                                                    (0.0, -0.025 * g), self.upper_lip_only))
 
     # -- lips -----------------------------------------------------------------------------------
     def au16(self):  # lower lip depressor (not in every AU model: built by hand here too)

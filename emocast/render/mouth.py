@@ -15,9 +15,13 @@ import numpy as np
 from emocast.motion import topology as T
 
 MOUTH_POLYGON = T.inner_mouth_polygon()
-UPPER_TOOTH_IOD = 0.085  # visible upper incisor length
+# The upper teeth are fixed to the skull: their tips show a little below the relaxed upper lip
+# (incisal display at rest is 1-3 mm) and more only when the lip itself is raised (AU10, AU12), so a
+# dropped jaw with relaxed lips (surprise) shows little upper teeth and a cavity, not a grin.
+UPPER_TIP_BELOW_LIP_IOD = 0.035  # ~2 mm
+UPPER_TOOTH_IOD = 0.17  # incisor crown length (~10 mm): how much a raised lip can uncover
 LOWER_TOOTH_IOD = 0.085
-OVERBITE_IOD = 0.02  # lower incisor tips sit this far above the upper tips' line when closed
+OVERBITE_IOD = 0.035  # lower incisor tips sit this far above the upper tips when the jaw is closed
 TOOTH_EDGES_IOD = (0.0, 0.085, 0.16, 0.22, 0.265)  # tooth boundaries from the midline (projected)
 TEETH_RGB = np.array([236.0, 229.0, 214.0])
 TONGUE_RGB = np.array([165.0, 78.0, 82.0])
@@ -71,8 +75,9 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     across = np.clip(np.abs(xs[0] - cx) / (half * 1.05), 0.0, 1.0)
     arch = np.sqrt(1.0 - across**2)  # teeth rows curve back: shorter and darker at the sides
 
-    upper_tip = upper_rest + UPPER_TOOTH_IOD * iod * (0.35 + 0.65 * arch)
-    lower_tip = upper_rest + jaw_px - OVERBITE_IOD * iod + 0.05 * iod * (1.0 - arch)
+    upper_tip = upper_rest + UPPER_TIP_BELOW_LIP_IOD * iod * (0.3 + 0.7 * arch)
+    upper_root = upper_tip - UPPER_TOOTH_IOD * iod
+    lower_tip = upper_tip + jaw_px - OVERBITE_IOD * iod + 0.05 * iod * (1.0 - arch)
     lower_root = lower_tip + LOWER_TOOTH_IOD * iod * (0.4 + 0.6 * arch)
 
     # cavity: dark, tinted like the lips, darkest in the middle of the opening
@@ -92,10 +97,10 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     lower = (ys > lower_tip[None, :]) & (ys < lower_root[None, :])
     lower_shade = (0.62 * teeth_light * (0.55 + 0.45 * arch) * gaps)[None, :, None]
     out = np.where(lower[..., None], TEETH_RGB * lower_shade, out)
-    upper = ys < upper_tip[None, :]
+    upper = (ys < upper_tip[None, :]) & (ys > upper_root[None, :])
     # the upper lip shades the top of the teeth
-    under_lip = np.clip((ys - upper_lip[None, :]) / (0.05 * iod), 0.0, 1.0)[..., None]
-    upper_shade = (teeth_light * (0.5 + 0.5 * arch) * gaps)[None, :, None] * (0.6 + 0.4 * under_lip)
+    under_lip = np.clip((ys - upper_lip[None, :]) / (0.025 * iod), 0.0, 1.0)[..., None]
+    upper_shade = (teeth_light * (0.55 + 0.45 * arch) * gaps)[None, :, None] * (0.7 + 0.3 * under_lip)
     out = np.where(upper[..., None], TEETH_RGB * upper_shade, out)
 
     out = cv2.GaussianBlur(out.astype(np.float32), (3, 3), 0.6)
