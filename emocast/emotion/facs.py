@@ -13,6 +13,9 @@ emotion", PNAS 111(15), 2014 (Table 1):
     disgust    9 + 15 + 16                 (10 in the upper-lip variant)
     contempt   R12A + R14A                 (unilateral; Matsumoto & Ekman 2004)
 
+Sadness's drooping upper lids (AU41 "lid droop" in FACS, listed with sadness by Ekman & Friesen,
+*Unmasking the Face*, 1975, ch. 9) are carried by a partial AU43, the product's lid-closing unit.
+
 The weights below are relative strengths within a prototype at full intensity (1.0 = that AU at
 its apex "E" level). Mixtures such as "bittersweet" or "nervous laughter" add prototypes scaled by
 their share, the way Du et al.'s compound expressions combine the AUs of their components.
@@ -29,7 +32,7 @@ from emocast.emotion.plan import AU_NAMES
 
 PROTOTYPES: dict[str, dict[str, float]] = {
     "happy": {"AU6": 0.85, "AU12": 1.0, "AU25": 0.55, "AU26": 0.2},
-    "sad": {"AU1": 0.9, "AU4": 0.6, "AU15": 0.85, "AU17": 0.45, "AU43": 0.15},
+    "sad": {"AU1": 0.9, "AU4": 0.6, "AU15": 0.85, "AU17": 0.45, "AU43": 0.3},
     "surprised": {"AU1": 1.0, "AU2": 1.0, "AU5": 0.85, "AU25": 0.6, "AU26": 0.9},
     "fear": {"AU1": 0.9, "AU2": 0.7, "AU4": 0.6, "AU5": 0.95, "AU7": 0.45, "AU20": 0.85, "AU25": 0.6, "AU26": 0.55},
     "angry": {"AU4": 1.0, "AU5": 0.55, "AU7": 0.8, "AU23": 0.8, "AU24": 0.4, "AU17": 0.3},

@@ -24,6 +24,8 @@ FEATURE_WEIGHTS = np.array([1.0, 0.5])
 RIDGE = 0.03  # keeps small, ambiguous AUs at zero
 MAX_FIT = 2.0  # largest AU value removed (a broad laughing smile)
 SMILE_CHEEK = 0.8  # AU6 removed per unit of fitted AU12 (a smile raises the cheeks)
+NEUTRAL_MOUTH_CURVE = 0.0  # a relaxed closed mouth line is about straight
+MAX_STRAIGHTEN_IOD = 0.05  # the most the straightening moves a point
 NEUTRAL_APERTURE = 0.3  # lid opening / eye width of a relaxed eye: removing AU6 never opens wider
 
 
@@ -73,7 +75,37 @@ def neutralize(face: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     basis = build_basis(face, names).astype(np.float64)
     neutral = face - np.tensordot(np.array([fitted[n] for n in names]), basis, axes=1)
     fitted["lip_gap"] = close_mouth(neutral)
+    fitted["mouth_curve"] = straighten_mouth(neutral)
     return neutral, fitted
+
+
+def mouth_curve(face: np.ndarray) -> float:
+    """Curvature of the closed mouth line, v = a + b u + c u^2 (IOD units; c < 0: corners up, a smile)."""
+    up, lo = list(T.LIP_INNER_UPPER), list(T.LIP_INNER_LOWER)
+    u = (face[up, 0] + face[lo, 0]) / 2
+    v = (face[up, 1] + face[lo, 1]) / 2
+    u = u - u.mean()
+    return float(np.linalg.lstsq(np.stack([np.ones_like(u), u, u * u], 1), v, rcond=None)[0][2])
+
+
+def straighten_mouth(face: np.ndarray) -> float:
+    """Bend the closed mouth line to a relaxed mouth's curvature in place; returns the curvature removed.
+
+    A smile curves the whole mouth line (and the lips around it) upward towards the corners, not
+    only the corner points the AU fit moves; what is left of that curve is taken out with a
+    quadratic profile across the mouth that fades above and below the lips.
+    """
+    excess = mouth_curve(face) - NEUTRAL_MOUTH_CURVE
+    up, lo = list(T.LIP_INNER_UPPER), list(T.LIP_INNER_LOWER)
+    centre_u = float(((face[up, 0] + face[lo, 0]) / 2).mean())
+    slit_v = float(((face[T.STOMION_UPPER, 1] + face[T.STOMION_LOWER, 1]) / 2))
+    half = abs(face[T.MOUTH_CORNERS[1], 0] - face[T.MOUTH_CORNERS[0], 0]) / 2
+    du = np.clip(face[:, 0] - centre_u, -half, half)
+    beyond = np.maximum(np.abs(face[:, 0] - centre_u) - half, 0.0)
+    weight = np.exp(-0.5 * ((face[:, 1] - slit_v) / 0.14) ** 2) * np.exp(-0.5 * (beyond / 0.12) ** 2)
+    shift = np.clip(-excess * du**2, -MAX_STRAIGHTEN_IOD, MAX_STRAIGHTEN_IOD)
+    face[:, 1] += weight * shift
+    return float(excess)
 
 
 def eye_aperture(face: np.ndarray) -> float:

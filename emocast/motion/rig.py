@@ -255,10 +255,10 @@ class _Rig:
         f += sum(self._lid(i, False, -0.02) for i in range(2))
         return f
 
-    def au10(self):  # upper lip raiser (more at the sides: shows the canines)
+    def au10(self):  # upper lip raiser: the lip's middle rises, the corners stay (an upside-down U)
         g = REGION_GAIN["nose"]
-        f = self.both(lambda i, s: self.pull(self.at(T.LIP_OUTER_UPPER[2] if i == 0 else T.LIP_OUTER_UPPER[-3]),
-                                             (0.2, 0.1), (0.0, -0.07 * g), self.upper))
+        f = self.both(lambda i, s: self.pull(self.at(T.LIP_OUTER_UPPER[3] if i == 0 else T.LIP_OUTER_UPPER[-4]),
+                                             (0.13, 0.1), (0.0, -0.075 * g), self.upper))
         return f + self.both(lambda i, s: self.pull(self.at(T.ALAR[i]), (0.1, 0.1), (0.0, -0.025 * g)))
 
     def au11(self):  # nasolabial deepener
@@ -271,7 +271,11 @@ class _Rig:
         return self.both(lambda i, s: self.pull(self.at(T.MOUTH_CORNERS[i]), sigma, (s * du * g, dv * g, dz)))
 
     def au12(self):  # lip corner puller, up and out towards the cheekbone
-        f = self._corner(0.085, -0.1)
+        f = self._corner(0.09, -0.13)
+        # the corners lift the sides of the upper lip with them (a broad smile uncovers the teeth)
+        top = self.at(T.LIP_OUTER_UPPER[3:8])
+        f += self.both(lambda i, s: self.pull(top + np.array([s * 0.22, 0.0]), (0.12, 0.1),
+                                              (0.0, -0.025 * REGION_GAIN["mouth"]), self.upper_lip_only))
         return f + self.both(lambda i, s: self.pull(
             (self.at(T.MOUTH_CORNERS[i]) + self.at(T.CHEEK[i])) / 2, (0.25, 0.2), (s * 0.02, -0.035)))
 

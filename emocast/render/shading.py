@@ -366,7 +366,7 @@ class _Painter:
         for i, s in enumerate(self.sides):
             alar = self.at(T.ALAR[i]) + np.array([s * 0.04, -0.01])
             corner = self.at(T.MOUTH_CORNERS[i]) + np.array([s * 0.07, 0.03])
-            mid = (alar + corner) / 2 + np.array([s * 0.07, 0.0])
+            mid = (alar + corner) / 2 + np.array([s * 0.04, 0.0])
             out += self.crease([alar, mid, corner], 0.014, 0.26, bulge_offset=(s * 0.035, -0.01), bulge=0.45)
         return out
 
