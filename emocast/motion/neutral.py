@@ -105,6 +105,12 @@ def straighten_mouth(face: np.ndarray) -> float:
     weight = np.exp(-0.5 * ((face[:, 1] - slit_v) / 0.14) ** 2) * np.exp(-0.5 * (beyond / 0.12) ** 2)
     shift = np.clip(-excess * du**2, -MAX_STRAIGHTEN_IOD, MAX_STRAIGHTEN_IOD)
     face[:, 1] += weight * shift
+    # the closed inner contours stay exactly together
+    inner_up, inner_lo = np.array(T.LIP_INNER_UPPER[1:-1]), np.array(T.LIP_INNER_LOWER[1:-1])
+    mid = (face[inner_up, 1] + face[inner_lo, 1]) / 2
+    closed = face[inner_lo, 1] - face[inner_up, 1] < 1e-3
+    face[inner_up[closed], 1] = mid[closed]
+    face[inner_lo[closed], 1] = mid[closed]
     return float(excess)
 
 
