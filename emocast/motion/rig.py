@@ -317,15 +317,19 @@ class _Rig:
         stomion = (self.at(T.STOMION_UPPER) + self.at(T.STOMION_LOWER)) / 2
         return f + self.pull(stomion, (0.2, 0.25), (0.0, -0.035 * g), lips)
 
-    def au23(self):  # lip tightener: lips narrowed, red margins thinner
+    # Lip thickness: each red margin is ~6-8 mm (0.1-0.13 IOD); tightened or pressed lips roll in
+    # until about half of it shows.
+    def au23(self):  # lip tightener: lips narrowed, red margins thinner, a tense straight line
+        g = REGION_GAIN["mouth"]
         f = self._corner(-0.035, 0.0, (0.12, 0.12))
-        f += self.pull(self.at(T.STOMION_UPPER), (0.35, 0.1), (0.0, 0.015), self.outer_upper)
-        return f + self.pull(self.at(T.STOMION_LOWER), (0.35, 0.1), (0.0, -0.015), self.outer_lower)
+        f += self.pull(self.at(T.STOMION_UPPER), (0.35, 0.1), (0.0, 0.03 * g), self.outer_upper)
+        return f + self.pull(self.at(T.STOMION_LOWER), (0.35, 0.1), (0.0, -0.035 * g), self.outer_lower)
 
-    def au24(self):  # lip pressor
+    def au24(self):  # lip pressor: lips pressed together, thinned, the skin around them bulges
+        g = REGION_GAIN["mouth"]
         f = self._corner(-0.02, 0.0, (0.12, 0.12))
-        f += self.pull(self.at(T.STOMION_UPPER), (0.35, 0.12), (0.0, 0.022), self.outer_upper)
-        f += self.pull(self.at(T.STOMION_LOWER), (0.35, 0.12), (0.0, -0.028), self.outer_lower)
+        f += self.pull(self.at(T.STOMION_UPPER), (0.35, 0.12), (0.0, 0.035 * g), self.outer_upper)
+        f += self.pull(self.at(T.STOMION_LOWER), (0.35, 0.12), (0.0, -0.045 * g), self.outer_lower)
         return f + self.pull(self.at(T.CHIN_BOSS), (0.3, 0.2), (0.0, -0.015), self.lower * (1 - self.inner_lower))
 
     def au25(self):  # lips part (without the jaw)
