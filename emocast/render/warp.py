@@ -31,6 +31,7 @@ RING_SCALES = (1.3, 1.75)  # extra rings around the face, relative to the face o
 RING_FOLLOW = (0.6, 0.2)  # how much each ring follows the face oval's motion
 BORDER_ANCHORS_PER_SIDE = 8
 MOVING_PX = 1.0 / 64.0  # remap rounds positions to 1/32 px: smaller displacements leave pixels as they are
+PART_OF_PICTURE = 0.8  # above this fraction of the picture moving, all of it is resampled (same pixels)
 
 
 @dataclass
@@ -110,13 +111,14 @@ class WarpField:
         (h, w), (gh, gw) = self.size, self.grid_shape
         y0, y1 = max(int((rows[0] - 1) * h / gh), 0), min(int(np.ceil((rows[-1] + 2) * h / gh)), h)
         x0, x1 = max(int((cols[0] - 1) * w / gw), 0), min(int(np.ceil((cols[-1] + 2) * w / gw)), w)
-        backward = cv2.resize(disp, (w, h), interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
+        backward = cv2.resize(disp, (w, h), interpolation=cv2.INTER_LINEAR)
+        if (y1 - y0) * (x1 - x0) > PART_OF_PICTURE * h * w:  # copying the still part would cost more than it saves
+            cv2.add(backward, self.identity, dst=backward)
+            return cv2.remap(image, backward, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        backward = backward[y0:y1, x0:x1]
         backward += self.identity[y0:y1, x0:x1]
-        warped = cv2.remap(image, backward, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        if warped.shape[:2] == (h, w):
-            return warped
         out = image.copy()
-        out[y0:y1, x0:x1] = warped
+        out[y0:y1, x0:x1] = cv2.remap(image, backward, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         return out
 
     def backward_map(self, targets: np.ndarray, exact: bool = False) -> np.ndarray:
