@@ -59,14 +59,39 @@ def composite_frames(full: FaceGeometry, crop: FaceGeometry, frames: Iterable[np
     # crop pixel centres (i + 0.5) map to output (x0 + (i + 0.5) k) -> pixel centre coordinates
     affine = np.array([[k, 0.0, x0 - rx0 + 0.5 * k - 0.5], [0.0, k, y0 - ry0 + 0.5 * k - 0.5]])
     roi_size = (rx1 - rx0, ry1 - ry0)
-    flags = cv2.INTER_AREA if k < 1.0 else cv2.INTER_LINEAR
-    alpha = cv2.warpAffine(_feather(size), affine, roi_size, flags=cv2.INTER_LINEAR, borderValue=0.0)[..., None]
-    background = base[ry0:ry1, rx0:rx1].astype(np.float32)
+    alpha = cv2.warpAffine(_feather(size), affine, roi_size, flags=cv2.INTER_LINEAR, borderValue=0.0)
+    background = base[ry0:ry1, rx0:rx1]
+    inner, ring = _split(alpha)
+    weights = [(np.ascontiguousarray(alpha[r]), np.ascontiguousarray(1.0 - alpha[r])) for r in ring]
+    # an integer box: the paste is a plain resize (4-5x faster than warpAffine, same mapping)
+    aligned = all(abs(v - round(v)) < 1e-3 for v in (x0, y0, side))
     for frame in frames:
-        pasted = cv2.warpAffine(frame, affine, roi_size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        if aligned:
+            n, ox, oy = int(round(side)), rx0 - int(round(x0)), ry0 - int(round(y0))
+            pasted = cv2.resize(frame, (n, n), interpolation=cv2.INTER_LINEAR)[oy: oy + roi_size[1], ox: ox + roi_size[0]]
+        else:  # linear either way: warpAffine treats INTER_AREA as INTER_LINEAR
+            pasted = cv2.warpAffine(frame, affine, roi_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         out = base.copy()
-        out[ry0:ry1, rx0:rx1] = (background + alpha * (pasted.astype(np.float32) - background) + 0.5).astype(np.uint8)
+        roi = out[ry0:ry1, rx0:rx1]
+        roi[inner] = pasted[inner]  # fully inside the feather: the animated crop as it is
+        for r, (a, b) in zip(ring, weights):  # the feathered band: blend with the picture
+            roi[r] = cv2.blendLinear(np.ascontiguousarray(pasted[r]), np.ascontiguousarray(background[r]), a, b)
         yield out
+
+
+def _split(alpha: np.ndarray) -> tuple[tuple[slice, slice], list[tuple[slice, slice]]]:
+    """The rectangle where `alpha` is 1 (to within half a grey level) and the four strips around it."""
+    h, w = alpha.shape
+    full = alpha >= 1.0 - 1.0 / 512.0
+    rows, cols = np.flatnonzero(full.any(1)), np.flatnonzero(full.any(0))
+    if len(rows) and full[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1].all():
+        y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    else:  # no solid middle: blend everything
+        y0 = y1 = x0 = x1 = 0
+    strips = [(slice(0, y0), slice(0, w)), (slice(y1, h), slice(0, w)),
+              (slice(y0, y1), slice(0, x0)), (slice(y0, y1), slice(x1, w))]
+    strips = [s for s in strips if s[0].stop > s[0].start and s[1].stop > s[1].start]
+    return (slice(y0, y1), slice(x0, x1)), strips
 
 
 def _scale(h: int, w: int) -> float:
