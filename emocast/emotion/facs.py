@@ -23,7 +23,9 @@ their share, the way Du et al.'s compound expressions combine the AUs of their c
 Intensity is not a single gain: in spontaneous expressions the eyes and brows move first and at
 low intensity, the mouth joins as intensity rises (Ekman & Friesen's "partial expressions"; Ambadar,
 Cohn & Reed 2009 on subtle smiles). `au_value` therefore uses a fast-rising curve for upper-face
-AUs and a slow-rising curve for lower-face AUs.
+AUs and a linear one for lower-face AUs, which so trail the brows and lids at every intensity. (A
+steeper lower-face curve, gamma 1.5, left a plain "happy" at the slider's maximum, effective
+intensity ~0.7, with AU12 at 57% of its apex: a smile the mesh engine's judge read as neutral.)
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ UPPER_FACE = frozenset({"AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU43"})
 MID_FACE = frozenset({"AU9", "AU10", "AU11"})
 UPPER_GAMMA = 0.6  # value = weight * intensity ** gamma; 0.3 -> 0.49 of full
 MID_GAMMA = 1.0
-LOWER_GAMMA = 1.5  # 0.3 -> 0.16 of full: a subtle expression barely touches the mouth
+LOWER_GAMMA = 1.0  # 0.3 -> 0.3 of full: the mouth follows intensity linearly, behind the brows and lids
 
 AU_DESCRIPTIONS: dict[str, str] = {
     "AU1": "inner brows raised",
