@@ -29,7 +29,8 @@ def make_clip(seconds: float, out: Path) -> Path:
     import numpy as np
     import soundfile as sf
 
-    samples, rate = sf.read(SPEECH, dtype="float32", always_2d=False)
+    samples, rate = sf.read(SPEECH, dtype="float32", always_2d=True)
+    samples = samples.mean(axis=1)  # mono, so tiling repeats time, not channels
     reps = int(np.ceil(seconds * rate / len(samples)))
     sf.write(out, np.tile(samples, reps)[: int(seconds * rate)], rate, subtype="PCM_16")
     return out
