@@ -1,0 +1,144 @@
+"""Behaviours that make expressions read: neutral appearance, lids, brows, mouth shapes and teeth."""
+
+import numpy as np
+
+from emocast.motion import topology as T
+from emocast.motion.animate import plan_motion
+from emocast.motion.neutral import eye_aperture, mouth_curve, neutralize
+from emocast.motion.rig import FaceFrame
+from emocast.render.frames import FrameRenderer
+from emocast.render.mouth import mouth_area
+from emocast.render.shading import neutral_appearance
+from tests.motion.conftest import expression, speech, still
+
+FEAR = {"AU1": 0.8, "AU2": 0.6, "AU4": 0.5, "AU5": 0.85, "AU7": 0.4, "AU20": 0.7, "AU25": 0.5, "AU26": 0.45}
+SURPRISE = {"AU1": 0.85, "AU2": 0.85, "AU5": 0.7, "AU25": 0.45, "AU26": 0.7}
+SMILE_OPEN = {"AU6": 0.7, "AU12": 0.8, "AU25": 0.5, "AU26": 0.45}
+
+
+def _render(crop, aus):
+    motion = plan_motion(crop, expression(aus, 1), speech(1), still())
+    return FrameRenderer(crop, motion).render(0), motion.mesh_at(0), motion
+
+
+def _polygon_pixels(image, polygon):
+    import cv2
+
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon[:, :2]).astype(np.int32)], 255)
+    return image[mask > 0].astype(np.float64), mask > 0
+
+
+def _teeth(pixels):
+    """Pale, unsaturated pixels (teeth) among (N, 3) RGB pixels."""
+    lum = pixels @ [0.299, 0.587, 0.114]
+    chroma = pixels.max(1) - pixels.min(1)
+    return (lum > 120) & (chroma < 0.35 * lum)
+
+
+def test_neutral_appearance_flattens_the_smile_folds_and_hides_teeth(astronaut):
+    _, crop = astronaut
+    frame = FaceFrame.from_landmarks(crop.landmarks)
+    _, fitted = neutralize(frame.to_face(crop.landmarks))
+    out = neutral_appearance(crop.image, crop.landmarks, frame, fitted["AU12"])
+    pts = np.asarray(crop.landmarks, np.float64)
+    # the nasolabial folds (between nose wing and mouth corner): their shading is mid-scale contrast
+    # against the skin around; the neutral copy has less of it
+    import cv2
+
+    def fold_contrast(img):
+        lum = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float64)
+        band = cv2.GaussianBlur(lum, (0, 0), 0.03 * frame.iod) - cv2.GaussianBlur(lum, (0, 0), 0.2 * frame.iod)
+        values = []
+        for i in range(2):
+            c = (pts[T.ALAR[i], :2] + pts[T.MOUTH_CORNERS[i], :2]) / 2
+            r = int(0.12 * frame.iod)
+            x, y = np.round(c).astype(int)
+            values.append(np.abs(band[y - r: y + r, x - r: x + r]).mean())
+        return float(np.mean(values))
+
+    assert fold_contrast(out) < 0.7 * fold_contrast(crop.image)
+    outer = pts[list(T.LIP_OUTER_UPPER) + list(T.LIP_OUTER_LOWER[-2:0:-1])]
+    before, _ = _polygon_pixels(crop.image, outer)
+    after, _ = _polygon_pixels(out, outer)
+    assert _teeth(before).mean() > 0.15  # the photo shows a row of teeth
+    assert _teeth(after).mean() < 0.3 * _teeth(before).mean()
+
+
+def test_no_smile_no_appearance_change(hdtf):
+    _, crop = hdtf
+    frame = FaceFrame.from_landmarks(crop.landmarks)
+    out = neutral_appearance(crop.image, crop.landmarks, frame, smile=0.0)
+    assert np.array_equal(out, crop.image)
+
+
+def test_neutral_mouth_line_is_straightened(astronaut):
+    _, crop = astronaut
+    face = FaceFrame.from_landmarks(crop.landmarks).to_face(crop.landmarks)
+    neutral, fitted = neutralize(face)
+    assert mouth_curve(face) < -0.3  # a laughing mouth curves up towards the corners
+    assert abs(mouth_curve(neutral)) < 0.05
+    assert eye_aperture(neutral) <= max(eye_aperture(face), 0.3) + 0.005  # never opened wider than relaxed
+
+
+def test_au5_raises_the_upper_lids_and_au7_narrows(hdtf):
+    _, crop = hdtf
+    base = _render(crop, {})[2]
+    wide = _render(crop, {"AU5": 1.0})[2]
+    tight = _render(crop, {"AU7": 1.0})[2]
+    ap = lambda m: eye_aperture(m.frame.to_face(m.mesh_at(0)))  # noqa: E731
+    assert ap(wide) > ap(base) + 0.04
+    assert ap(tight) < ap(base) - 0.04
+
+
+def test_au4_lowers_the_brow_heads_without_drooping_the_lids(hdtf):
+    _, crop = hdtf
+    face = lambda aus: (lambda m: m.frame.to_face(m.mesh_at(0)))(_render(crop, aus)[2])  # noqa: E731
+    base, frown = face({}), face({"AU4": 1.0})
+    heads = [T.RIGHT_BROW_LOWER[-1], T.LEFT_BROW_LOWER[-1]]
+    assert np.all(frown[heads, 1] > base[heads, 1] + 0.08)
+    # the brow slants down towards the nose: the head drops more than the tail
+    tails = [T.RIGHT_BROW_LOWER[0], T.LEFT_BROW_LOWER[0]]
+    assert np.all(frown[heads, 1] - base[heads, 1] > frown[tails, 1] - base[tails, 1] + 0.04)
+    lids = list(T.RIGHT_EYE_UPPER[2:7] + T.LEFT_EYE_UPPER[2:7])
+    assert np.abs(frown[lids, 1] - base[lids, 1]).max() < 0.025
+
+
+def test_au17_arches_the_closed_mouth(hdtf):
+    _, crop = hdtf
+    base = _render(crop, {})[2]
+    pout = _render(crop, {"AU17": 1.0})[2]
+    curve = lambda m: mouth_curve(m.frame.to_face(m.mesh_at(0)))  # noqa: E731
+    assert curve(pout) > curve(base) + 0.1  # inverted U: the middle rises, the corners stay
+
+
+def test_fear_mouth_is_stretched_and_shows_less_upper_teeth_than_a_smile(hdtf):
+    _, crop = hdtf
+    fear_img, fear_mesh, fear = _render(crop, FEAR)
+    smile_img, smile_mesh, _ = _render(crop, SMILE_OPEN)
+    f = fear.frame.to_face(fear_mesh)
+    width = f[T.MOUTH_CORNERS[1], 0] - f[T.MOUTH_CORNERS[0], 0]
+    height = f[T.STOMION_LOWER, 1] - f[T.STOMION_UPPER, 1]
+    assert width > 2.5 * height > 0.1  # wider than tall, and open
+
+    def upper_teeth(img, mesh):
+        poly = mesh[T.inner_mouth_polygon()]
+        pixels, mask = _polygon_pixels(img, poly)
+        ys = np.nonzero(mask)[0]
+        top = ys < np.median(ys)  # upper half of the opening
+        return float(_teeth(pixels[top]).mean())
+
+    assert upper_teeth(fear_img, fear_mesh) < 0.7 * upper_teeth(smile_img, smile_mesh)
+
+
+def test_surprise_mouth_is_a_tall_dark_opening_with_little_teeth(hdtf):
+    _, crop = hdtf
+    img, mesh, motion = _render(crop, SURPRISE)
+    fear_mesh = _render(crop, FEAR)[1]
+    f, g = motion.frame.to_face(mesh), motion.frame.to_face(fear_mesh)
+    ratio = lambda m: (m[T.STOMION_LOWER, 1] - m[T.STOMION_UPPER, 1]) / (m[T.MOUTH_CORNERS[1], 0] - m[T.MOUTH_CORNERS[0], 0])  # noqa: E731
+    assert ratio(f) > 1.5 * ratio(g)  # rounder than fear's stretched mouth
+    assert mouth_area(mesh) > 100
+    pixels, _ = _polygon_pixels(img, mesh[T.inner_mouth_polygon()])
+    assert _teeth(pixels).mean() < 0.35
+    assert np.median(pixels @ [0.299, 0.587, 0.114]) < 90  # mostly cavity
