@@ -282,8 +282,8 @@ class _Rig:
     def au14(self):  # dimpler
         return self._corner(0.035, -0.015, (0.12, 0.12), dz=0.03)
 
-    def au15(self):  # lip corner depressor
-        return self._corner(0.02, 0.085)
+    def au15(self):  # lip corner depressor: corners down (~8 mm at apex), the lower lip's sides with them
+        return self._corner(0.02, 0.12, (0.15, 0.15))
 
     def au20(self):  # lip stretcher: corners straight back, lips flattened against the teeth
         g = REGION_GAIN["mouth"]
