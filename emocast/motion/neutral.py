@@ -19,8 +19,8 @@ FIT_AUS = ("AU12", "AU15", "AU20", "AU14")
 # population-typical neutral values (IOD units): corners about level with the lip centre,
 # mouth a little narrower than the distance between the eye centres
 NEUTRAL_CORNER_LIFT = 0.015
-NEUTRAL_MOUTH_WIDTH = 0.84
-FEATURE_WEIGHTS = np.array([1.0, 0.5])
+NEUTRAL_MOUTH_WIDTH = 0.8
+FEATURE_WEIGHTS = np.array([1.0, 1.0])
 RIDGE = 0.03  # keeps small, ambiguous AUs at zero
 MAX_FIT = 2.0  # largest AU value removed (a broad laughing smile)
 SMILE_CHEEK = 0.8  # AU6 removed per unit of fitted AU12 (a smile raises the cheeks)
