@@ -7,16 +7,17 @@ lighter bulge beside it) drawn once per crop in the *source* picture's pixels, p
 portrait's own landmarks in its face frame. Per frame the maps are mixed by the frame's AU values
 and multiply the source picture before the warp, so they move with the face for free.
 
-    brow furrow + bulge between the brows ... AU4      forehead lines ... AU1 (middle), AU2 (sides)
+    brow furrows between the brows ........ AU4      forehead lines ... AU1 (middle), AU2 (sides)
     crow's feet + cheek highlight ......... AU6      nasolabial folds ... AU12, AU10, AU9, AU11
     nose-bridge wrinkles .................. AU9      lip-corner shadows ... AU15, AU20
     chin boss + mentolabial crease ........ AU17     dimples ... AU14     closed-lid shade ... AU43 / blink
 
 Before any wrinkle, the portrait's own expression is taken out of its appearance, as motion/neutral.py
 takes it out of the geometry (`neutral_appearance`, once per crop): a smile's mid-scale shading
-(the cheek bulge highlights, the nasolabial fold, crow's feet) is flattened towards the skin's
-low-frequency lighting, teeth between parted lips are repainted with lip colour, and a thin shade
-is laid along both inner lip contours so the lips, once closed by the warp, meet in a dark line.
+(the cheek bulge highlights, the nasolabial fold and the brackets beside the mouth corners, crow's
+feet) is flattened towards the skin's low-frequency lighting (per channel, skin pixels only), and a
+laughing mouth's lips are repainted as closed lips (lip colour graded across each lip, a dark line
+where they meet): its landmarks are loose and teeth would leak past them.
 """
 
 from __future__ import annotations
@@ -136,9 +137,9 @@ def neutral_appearance(image: np.ndarray, landmarks: np.ndarray, frame, smile: f
         image: (H, W, 3) uint8 RGB source crop.
         landmarks: (478, 2+) its landmarks (pixels).
         frame: its FaceFrame (pixels <-> IOD units).
-        smile: the fitted source AU12 (0 = no smile: only the lips are touched).
+        smile: the fitted source AU12 (0 = no smile: the picture is returned unchanged).
     """
-    out = image.copy()
+    out = image
     pts = np.asarray(landmarks, np.float64)[:, :2]
     iod = frame.iod
     gap = float(np.linalg.norm(pts[T.STOMION_LOWER] - pts[T.STOMION_UPPER])) / iod
