@@ -24,75 +24,20 @@ from emocast.render.shading import ShadingMaps
 from emocast.render.warp import WarpField, warp_image
 
 
-RENDER_AHEAD = 3  # frames rendered ahead in a background thread while the consumer encodes the last one
-
-
-def render_frames(face: FaceGeometry, motion: MotionSequence, exact: bool = False,
-                  ahead: int = RENDER_AHEAD) -> Iterator[np.ndarray]:
+def render_frames(face: FaceGeometry, motion: MotionSequence, exact: bool = False) -> Iterator[np.ndarray]:
     """Yield the animated crop frame by frame.
 
     Args:
         face: the crop the motion was planned on (its image is warped).
         motion: per-frame motion from plan_motion.
         exact: use the plain reference warp (several times slower; for tests and benchmarks).
-        ahead: frames to render ahead of the consumer in a background thread, so rendering and
-            encoding share the cores (numpy/OpenCV/x264 release the GIL); 0 renders in the caller's thread.
 
     Yields:
-        (H, W, 3) uint8 RGB frames, motion.num_frames of them (each a new array).
+        (H, W, 3) uint8 RGB frames, motion.num_frames of them.
     """
     renderer = FrameRenderer(face, motion, exact=exact)
-    frames = (renderer.render(i) for i in range(motion.num_frames))
-    yield from (_read_ahead(frames, ahead) if ahead > 0 else frames)
-
-
-def _read_ahead(items: Iterator, depth: int) -> Iterator:
-    """The items of `items`, produced in a background thread at most `depth` ahead of the consumer."""
-    import queue
-    import threading
-
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                buffer.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for item in items:
-                if not put(item):
-                    return
-            put(done)
-        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
-            put(_Failure(e))
-
-    worker = threading.Thread(target=work, name="emocast-render", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = buffer.get()
-            if item is done:
-                return
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item
-    finally:  # also when the consumer stops early: let the worker finish
-        stop.set()
-        worker.join()
-
-
-class _Failure:
-    """An exception raised while rendering ahead, carried to the consumer's thread."""
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
+    for i in range(motion.num_frames):
+        yield renderer.render(i)
 
 
 class FrameRenderer:

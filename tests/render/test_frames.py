@@ -131,25 +131,3 @@ def test_still_head_matches_the_reference_and_keeps_the_corners(hdtf):
     # the corners of the picture are far from the face: copied, not resampled
     for frame in frames:
         assert np.array_equal(frame[:24, :24], crop.image[:24, :24])
-
-
-def test_rendering_ahead_gives_the_same_frames_and_stops_cleanly(hdtf):
-    import threading
-
-    from emocast.render.frames import _read_ahead
-
-    _, crop = hdtf
-    motion = plan_motion(crop, expression({"AU12": 0.5}, 5), speech(5, jaw=np.linspace(0, 1, 5)), still())
-    for a, b in zip(render_frames(crop, motion, ahead=0), render_frames(crop, motion, ahead=2), strict=True):
-        assert np.array_equal(a, b)
-    frames = render_frames(crop, motion, ahead=2)
-    next(frames)
-    frames.close()  # the consumer stops early: the worker thread ends too
-    assert not any(t.name == "emocast-render" for t in threading.enumerate())
-
-    def failing():
-        yield 1
-        raise RuntimeError("render failed")
-
-    with np.testing.assert_raises_regex(RuntimeError, "render failed"):
-        list(_read_ahead(failing(), 2))
