@@ -43,6 +43,18 @@ PROTOTYPES: dict[str, dict[str, float]] = {
     "neutral": {},
 }
 
+# Strong anger bares the teeth. EMFACS lists two anger families (Ekman & Friesen 1978/1983; FACS
+# Investigator's Guide, Table 12-1): closed-mouth 4+5+7+17+23/24 (the prototype above, used for mild
+# and moderate anger) and open-mouth 4+5+7+10+22+23+25/26 (rage, shouting: upper lip raised,
+# lips parted in a squared mouth over clenched or barely parted teeth). AU22 (funneler) is not
+# modelled; AU16 lowers the lower lip's middle so the mouth opens square rather than oval.
+# Above VARIANT_RAMP[0] intensity the open variant blends in, fully from VARIANT_RAMP[1].
+HIGH_INTENSITY_VARIANTS: dict[str, dict[str, float]] = {
+    "angry": {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU9": 0.2, "AU10": 1.0, "AU16": 0.6, "AU23": 0.3,
+              "AU25": 1.0, "AU26": 0.2},
+}
+VARIANT_RAMP = (0.55, 0.75)
+
 # Unilateral actions: AU -> side (+1 right side of the face only, -1 left only, 0 both).
 PROTOTYPE_ASYMMETRY: dict[str, dict[str, float]] = {"contempt": {"AU12": 1.0, "AU14": 1.0}}
 
@@ -97,8 +109,20 @@ def au_value(au: str, weight: float, intensity: float) -> float:
 
 
 def prototype_aus(emotion: str, intensity: float) -> dict[str, float]:
-    """The AUs of one emotion's prototype at `intensity` (0..1), non-linearly scaled per region."""
-    return {au: au_value(au, w, intensity) for au, w in PROTOTYPES[emotion].items()}
+    """The AUs of one emotion's prototype at `intensity` (0..1), non-linearly scaled per region.
+
+    Emotions with a high-intensity variant (anger: open mouth, teeth bared) blend into it between
+    VARIANT_RAMP[0] and VARIANT_RAMP[1]."""
+    weights = dict(PROTOTYPES[emotion])
+    variant = HIGH_INTENSITY_VARIANTS.get(emotion)
+    if variant is not None:
+        lo, hi = VARIANT_RAMP
+        t = min(max((intensity - lo) / (hi - lo), 0.0), 1.0)
+        t = t * t * (3.0 - 2.0 * t)
+        weights = {au: (1.0 - t) * weights.get(au, 0.0) + t * variant.get(au, 0.0)
+                   for au in set(weights) | set(variant)}
+        weights = {au: w for au, w in weights.items() if w > 0.0}
+    return {au: au_value(au, w, intensity) for au, w in weights.items()}
 
 
 def blend_aus(shares: dict[str, float], intensity: float) -> tuple[dict[str, float], dict[str, float]]:
