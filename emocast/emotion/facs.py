@@ -10,7 +10,8 @@ emotion", PNAS 111(15), 2014 (Table 1):
     surprise   1 + 2 + 5B + 26
     fear       1 + 2 + 4 + 5 + 7 + 20 + 26
     anger      4 + 5 + 7 + 23              (24 / 17 in the closed-mouth variant)
-    disgust    9 + 15 + 16                 (10 in the upper-lip variant)
+    disgust    9 + 10 + 15 + 16 + 25       (Du et al.: 9 + 10 + 17; 4 often co-occurs; the lower
+                                           lip drops (16) and parts from the raised upper lip (10, 25))
     contempt   R12A + R14A                 (unilateral; Matsumoto & Ekman 2004)
 
 Sadness's drooping upper lids (AU41 "lid droop" in FACS, listed with sadness by Ekman & Friesen,
@@ -38,7 +39,7 @@ PROTOTYPES: dict[str, dict[str, float]] = {
     "surprised": {"AU1": 1.0, "AU2": 1.0, "AU5": 0.85, "AU25": 0.6, "AU26": 0.9},
     "fear": {"AU1": 0.9, "AU2": 0.7, "AU4": 0.6, "AU5": 0.95, "AU7": 0.45, "AU20": 0.85, "AU25": 0.6, "AU26": 0.55},
     "angry": {"AU4": 1.0, "AU5": 0.55, "AU7": 0.8, "AU23": 0.8, "AU24": 0.4, "AU17": 0.3},
-    "disgusted": {"AU9": 1.0, "AU10": 0.6, "AU15": 0.55, "AU16": 0.45, "AU4": 0.3, "AU25": 0.3},
+    "disgusted": {"AU9": 1.0, "AU10": 1.0, "AU15": 0.55, "AU16": 0.65, "AU4": 0.55, "AU25": 0.65},
     "contempt": {"AU12": 0.55, "AU14": 0.9},
     "neutral": {},
 }

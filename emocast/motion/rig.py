@@ -252,7 +252,8 @@ class _Rig:
         f += self.pull(self.at(T.LIP_OUTER_UPPER[3:8]), (0.25, 0.08), (0.0, -0.035 * g), self.upper)
         inner = (T.RIGHT_BROW_LOWER[-2:], T.LEFT_BROW_LOWER[-2:])
         f += self.both(lambda i, s: self.pull(self.at(inner[i]), (0.18, 0.15), (0.0, 0.05 * REGION_GAIN["brow"])))
-        f += sum(self._lid(i, False, -0.02) for i in range(2))
+        # the raised infraorbital triangle pushes the lower lids up: the eyes narrow from below (FACS AU9)
+        f += sum(self._lid(i, False, -0.035 * REGION_GAIN["lid"]) for i in range(2))
         return f
 
     def au10(self):  # upper lip raiser: the lip's middle rises, the corners stay (an upside-down U)
