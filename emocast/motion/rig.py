@@ -288,7 +288,7 @@ class _Rig:
 
     def au20(self):  # lip stretcher: corners straight back, lips flattened against the teeth
         g = REGION_GAIN["mouth"]
-        f = self._corner(0.11, 0.03)
+        f = self._corner(0.11, 0.05)  # back and slightly down (FACS: the corners may be pulled down a little)
         # the stretched lower lip flattens: its sides come down, so parted lips show the lower teeth
         centre = self.at(T.LIP_OUTER_LOWER[3:8])
         f += self.both(lambda i, s: self.pull(centre + np.array([s * 0.2, 0.0]), (0.14, 0.12),
