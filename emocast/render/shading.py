@@ -322,7 +322,7 @@ class _Painter:
         out += self.line([(-0.07, inner_v - 0.1), (0.0, inner_v - 0.115), (0.07, inner_v - 0.1)], 0.012, -0.1)
         # the lowered brow shades the upper lids
         for upper in (T.RIGHT_EYE_UPPER, T.LEFT_EYE_UPPER):
-            out += self.blob(self.at(upper[2:7]) + np.array([0.0, -0.04]), (0.12, 0.04), -0.1)
+            out += self.blob(self.at(upper[2:7]) + np.array([0.0, -0.05]), (0.15, 0.05), -0.22)
         return out
 
     def _forehead(self, u_ranges):
