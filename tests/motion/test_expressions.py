@@ -142,3 +142,23 @@ def test_surprise_mouth_is_a_tall_dark_opening_with_little_teeth(hdtf):
     pixels, _ = _polygon_pixels(img, mesh[T.inner_mouth_polygon()])
     assert _teeth(pixels).mean() < 0.35
     assert np.median(pixels @ [0.299, 0.587, 0.114]) < 90  # mostly cavity
+
+
+def test_strong_anger_bares_clenched_teeth_and_mild_anger_keeps_the_lips_pressed(hdtf):
+    from emocast.emotion.facs import prototype_aus
+
+    _, crop = hdtf
+    strong_img, strong_mesh, _ = _render(crop, prototype_aus("angry", 0.9))
+    mild_mesh = _render(crop, prototype_aus("angry", 0.4))[1]
+    assert mouth_area(mild_mesh) < 5  # closed-mouth variant 4+5+7+17+23/24
+    assert mouth_area(strong_mesh) > 60  # open-mouth variant 4+5+7+10+25
+    pixels, _ = _polygon_pixels(strong_img, strong_mesh[T.inner_mouth_polygon()])
+    assert _teeth(pixels).mean() > 0.3  # the opening shows teeth, not a dark cavity
+
+
+def test_au9_pushes_the_lower_lids_up(hdtf):
+    _, crop = hdtf
+    base = _render(crop, {})[2]
+    sneer = _render(crop, {"AU9": 1.0})[2]
+    ap = lambda m: eye_aperture(m.frame.to_face(m.mesh_at(0)))  # noqa: E731
+    assert ap(sneer) < ap(base) - 0.03
