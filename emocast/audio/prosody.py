@@ -77,16 +77,13 @@ def yin_pitch(samples: np.ndarray, num_analysis: int, mask: np.ndarray | None = 
     Returns:
         (K,) float32 Hz, 0 where no clear periodicity.
     """
-    from scipy.signal import butter, sosfiltfilt
-
     span = YIN_WINDOW + _TAU_MAX
     f0 = np.zeros(num_analysis, np.float32)
     todo = np.arange(num_analysis) if mask is None else np.flatnonzero(mask[:num_analysis])
     if todo.size == 0 or len(samples) < 64:
         return f0
     # keep 50 Hz..1 kHz (the fundamental and low harmonics, not formants or rumble), then 8 kHz
-    band = butter(4, (50.0, 1000.0), btype="bandpass", fs=SAMPLE_RATE, output="sos")
-    filtered = sosfiltfilt(band, samples.astype(np.float64))[::_DECIMATE]
+    filtered = _bandpass_decimated(samples)
     padded = np.pad(filtered.astype(np.float32), (span // 2, span + _YIN_HOP))
     taus = np.arange(_TAU_MAX + 1)
     for block in range(0, todo.size, _BLOCK):
@@ -107,6 +104,26 @@ def yin_pitch(samples: np.ndarray, num_analysis: int, mask: np.ndarray | None = 
         cmnd[:, 1:] = diff[:, 1:] * taus[1:] / np.maximum(running, 1e-12)
         f0[frame_ids] = _pick_period(cmnd)
     return f0
+
+
+def _bandpass_decimated(samples: np.ndarray, chunk_seconds: float = 30.0, margin_seconds: float = 1.0) -> np.ndarray:
+    """50 Hz..1 kHz zero-phase band-pass, then every _DECIMATE-th sample (8 kHz).
+
+    Filtered in chunks with a margin on both sides (far longer than the filter's ring-down), so
+    memory stays bounded for long clips and the result equals filtering the whole signal.
+    """
+    from scipy.signal import butter, sosfiltfilt
+
+    band = butter(4, (50.0, 1000.0), btype="bandpass", fs=SAMPLE_RATE, output="sos")
+    chunk = int(chunk_seconds * SAMPLE_RATE) // _DECIMATE * _DECIMATE  # chunk starts stay on the 8 kHz grid
+    margin = int(margin_seconds * SAMPLE_RATE) // _DECIMATE * _DECIMATE
+    out = np.empty((len(samples) + _DECIMATE - 1) // _DECIMATE, np.float32)
+    for start in range(0, len(samples), chunk):
+        lo, hi = max(0, start - margin), min(len(samples), start + chunk + margin)
+        piece = sosfiltfilt(band, samples[lo:hi].astype(np.float64))
+        kept = piece[start - lo : start - lo + min(chunk, len(samples) - start)][::_DECIMATE]
+        out[start // _DECIMATE : start // _DECIMATE + len(kept)] = kept
+    return out
 
 
 def _pick_period(cmnd: np.ndarray) -> np.ndarray:
