@@ -70,18 +70,39 @@ def test_python_api_and_keep_frame(tmp_path: Path, portrait_smiling: Path, speec
 
 
 def test_silence_gives_a_valid_video_with_a_closed_mouth(tmp_path: Path, portrait_closed: Path):
+    """The source's lips are slightly parted (MediaPipe opening ~0.15): silence must close and keep them closed."""
     import soundfile as sf
 
+    from emocast.audio.load import load_audio
+    from emocast.audio.speech import analyze_speech
+    from emocast.emotion.analyze import analyze_prompt
+    from emocast.emotion.expression import expression_track
+    from emocast.face.crop import crop_face
     from emocast.face.detect import detect_face
+    from emocast.face.image import load_portrait
     from emocast.face.landmarks import mouth_opening
+    from emocast.motion.animate import plan_motion
+    from emocast.options import GenerateOptions
 
     silence = tmp_path / "silence.wav"
     sf.write(silence, np.zeros(16000 * 2, np.float32), 16000)
     out = emocast.generate(portrait_closed, silence, "neutral", out=tmp_path / "s.mp4", size=SIZE)
-    frames = list(iter_frames(out))
+    frames = np.stack(list(iter_frames(out))).astype(np.float32)
     assert len(frames) == 50
-    openings = [mouth_opening(detect_face(frames[i]).landmarks) for i in (5, 25, 45)]
-    assert max(openings) < 0.05, openings
+
+    # the motion the renderer draws: inner lips meet on every frame
+    options = GenerateOptions(size=SIZE)
+    crop = crop_face(detect_face(load_portrait(portrait_closed)), SIZE)
+    speech = analyze_speech(load_audio(silence), fps=25)
+    motion = plan_motion(crop, expression_track(analyze_prompt("neutral"), speech.prosody), speech, options)
+    assert mouth_opening(crop.landmarks) > 0.1  # the photo's lips are apart
+    assert max(mouth_opening(motion.mesh_at(i)) for i in range(0, 50, 7)) < 0.02
+
+    # and the pixels of the mouth stay still (no talking) apart from slow head motion
+    lips = crop.landmarks[:, :2][[13, 14, 61, 291]]
+    (x0, y0), (x1, y1) = lips.min(0).astype(int) - 6, lips.max(0).astype(int) + 6
+    mouth = frames[:, y0:y1, x0:x1].mean(-1)
+    assert np.abs(np.diff(mouth, axis=0)).mean() < 2.0
 
 
 # -- bad input: exit 2, one line, nothing written ----------------------------------------------
