@@ -99,7 +99,10 @@ class VideoWriter:
             self._video.width, self._video.height = self.width, self.height
             self._video.pix_fmt = "yuv420p"
             self._video.options = dict(X264_OPTIONS)
-            self._video.codec_context.thread_count = 0  # let x264 pick (uses the other core)
+            # frame threading: x264 encodes on its own threads while the next frame is rendered
+            # (slice threading, PyAV's default, blocks each call: 3.9 -> 1.9 ms per 512^2 frame here)
+            self._video.codec_context.thread_type = "AUTO"
+            self._video.codec_context.thread_count = 0
             self._audio_source, rate = _open_audio(audio_path, audio_samples, audio_rate)
             self._audio = None
             if self._audio_source is not None:
