@@ -9,6 +9,8 @@ anti-aliased edges. Work is limited to the polygon's bounding box.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -28,15 +30,27 @@ TONGUE_RGB = np.array([165.0, 78.0, 82.0])
 MIN_OPEN_PX2 = 2.0  # polygon area (pixels^2) below which the mouth counts as closed
 
 
+_POLYGON_INDEX = np.array(MOUTH_POLYGON)
+# tooth boundaries as offsets from the midline in IOD, both sides (the arch shortens the far ones)
+_GAP_OFFSETS_IOD = np.array([sign * e * (1.0 - 0.25 * (e / 0.27)) for e in TOOTH_EDGES_IOD for sign in (-1.0, 1.0)])
+_LIP_UPPER = list(T.LIP_INNER_UPPER)
+
+
 def mouth_area(mesh: np.ndarray) -> float:
     """Area of the inner-lip polygon of a (478, 2+) mesh in pixels^2."""
-    p = np.asarray(mesh, np.float64)[MOUTH_POLYGON, :2]
-    return float(0.5 * abs(np.dot(p[:, 0], np.roll(p[:, 1], 1)) - np.dot(p[:, 1], np.roll(p[:, 0], 1))))
+    return _area(np.asarray(mesh, np.float64)[_POLYGON_INDEX, :2])
+
+
+def _area(p: np.ndarray) -> float:
+    return float(cv2.contourArea(p.astype(np.float32)))
 
 
 def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: float, iod: float,
                lip_rgb: np.ndarray, skin_level: float) -> None:
     """Paint the mouth interior into `frame` in place.
+
+    Only the inner-lip polygon's bounding box is touched. Each pixel gets one of four colours
+    (cavity tinted like the lips, tongue, lower teeth, upper teeth) times a float32 brightness.
 
     Args:
         frame: (H, W, 3) uint8 RGB, the warped picture.
@@ -47,13 +61,14 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
         lip_rgb: (3,) mean lip colour of the portrait.
         skin_level: 0..1 overall brightness of the face, to light the teeth like the skin.
     """
-    if mouth_area(mesh) < MIN_OPEN_PX2:
+    mesh = np.asarray(mesh, np.float64)
+    poly = mesh[_POLYGON_INDEX, :2]
+    if _area(poly) < MIN_OPEN_PX2:
         return
     h, w = frame.shape[:2]
-    poly = np.asarray(mesh, np.float64)[MOUTH_POLYGON, :2]
-    x0, y0 = np.floor(poly.min(0)).astype(int) - 2
-    x1, y1 = np.ceil(poly.max(0)).astype(int) + 3
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    (lo_x, lo_y), (hi_x, hi_y) = poly.min(0).tolist(), poly.max(0).tolist()
+    x0, y0 = max(math.floor(lo_x) - 2, 0), max(math.floor(lo_y) - 2, 0)
+    x1, y1 = min(math.ceil(hi_x) + 3, w), min(math.ceil(hi_y) + 3, h)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return
     shift = 3
@@ -62,50 +77,66 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     cv2.fillPoly(alpha, [pts], 255, lineType=cv2.LINE_AA, shift=shift)
     if not alpha.any():
         return
-    a = alpha.astype(np.float32)[..., None] / 255.0
-    xs = np.arange(x0, x1, dtype=np.float64)[None, :]
+    xs = np.arange(x0, x1, dtype=np.float64)
     ys = np.arange(y0, y1, dtype=np.float64)[:, None]
 
+    # per column (1-D, float64): lip lines, teeth rows, shading along the arch
     rest = np.asarray(rest, np.float64)
-    mesh = np.asarray(mesh, np.float64)
-    upper_rest = _curve(rest[list(T.LIP_INNER_UPPER), :2], xs[0])  # teeth hang from the closed lip line
-    upper_lip = _curve(mesh[list(T.LIP_INNER_UPPER), :2], xs[0])
-    cx = rest[[T.STOMION_UPPER, T.STOMION_LOWER], 0].mean()
+    upper_rest = _curve(rest[_LIP_UPPER, :2], xs)  # teeth hang from the closed lip line
+    upper_lip = _curve(mesh[_LIP_UPPER, :2], xs)
+    cx = 0.5 * (float(rest[T.STOMION_UPPER, 0]) + float(rest[T.STOMION_LOWER, 0]))
     half = max(abs(rest[T.MOUTH_CORNERS[1], 0] - rest[T.MOUTH_CORNERS[0], 0]) / 2, 1.0)
-    across = np.clip(np.abs(xs[0] - cx) / (half * 1.05), 0.0, 1.0)
+    across = np.minimum(np.abs(xs - cx) / (half * 1.05), 1.0)
     arch = np.sqrt(1.0 - across**2)  # teeth rows curve back: shorter and darker at the sides
-
     upper_tip = upper_rest + UPPER_TIP_BELOW_LIP_IOD * iod * (0.3 + 0.7 * arch)
     upper_root = upper_tip - UPPER_TOOTH_IOD * iod
     lower_tip = upper_tip + jaw_px - OVERBITE_IOD * iod + 0.05 * iod * (1.0 - arch)
     lower_root = lower_tip + LOWER_TOOTH_IOD * iod * (0.4 + 0.6 * arch)
+    teeth_light = min(max(0.55 + 0.5 * skin_level, 0.5), 1.05)
+    # dark lines between the teeth; beyond 8 sigma a gap changes nothing (and exp would underflow slowly)
+    z2 = ((xs - cx - _GAP_OFFSETS_IOD[:, None] * iod) * (1.0 / 0.8)) ** 2
+    gaps = np.prod(1.0 - 0.16 * np.exp(-0.5 * np.minimum(z2, 64.0)), axis=0)
+    teeth_col = teeth_light * (0.55 + 0.45 * arch) * gaps
+    tongue_col = ((0.45 * skin_level + 0.15) * (0.5 + 0.5 * arch)).astype(np.float32)
 
-    # cavity: dark, tinted like the lips, darkest in the middle of the opening
-    depth = np.clip((ys - upper_lip[None, :]) / (0.25 * iod), 0.0, 1.0)
-    cavity = (0.16 + 0.1 * np.abs(depth - 0.5)[..., None]) * lip_rgb[None, None, :] * (0.6 + 0.4 * arch[None, :, None])
-    out = np.broadcast_to(cavity, (y1 - y0, x1 - x0, 3)).copy()
-
-    # tongue behind the lower teeth
-    tongue = ys > lower_tip[None, :] - 0.035 * iod
-    out = np.where(tongue[..., None], TONGUE_RGB * (0.45 * skin_level + 0.15) * (0.5 + 0.5 * arch)[None, :, None], out)
-
-    teeth_light = np.clip(0.55 + 0.5 * skin_level, 0.5, 1.05)
-    gaps = np.ones_like(xs[0])
-    for edge in TOOTH_EDGES_IOD:
-        for sign in (-1.0, 1.0):
-            gaps *= 1.0 - 0.16 * np.exp(-0.5 * ((xs[0] - cx - sign * edge * iod * (1.0 - 0.25 * (edge / 0.27))) / 0.8) ** 2)
-    lower = (ys > lower_tip[None, :]) & (ys < lower_root[None, :])
-    lower_shade = (0.62 * teeth_light * (0.55 + 0.45 * arch) * gaps)[None, :, None]
-    out = np.where(lower[..., None], TEETH_RGB * lower_shade, out)
-    upper = (ys < upper_tip[None, :]) & (ys > upper_root[None, :])
+    # per pixel (2-D, float32): brightness and which colour
+    below_lip = (ys - upper_lip).astype(np.float32)  # pixels below the (moving) upper lip line
+    depth = below_lip * np.float32(1.0 / (0.25 * iod))  # cavity: darkest mid-opening
+    np.maximum(depth, 0.0, out=depth)
+    np.minimum(depth, 1.0, out=depth)
+    depth -= 0.5
+    np.abs(depth, out=depth)
+    depth *= 0.1
+    depth += 0.16
+    shade = depth * (0.6 + 0.4 * arch).astype(np.float32)
+    label = np.zeros(shade.shape, np.uint8)
+    tongue = ys > lower_tip - 0.035 * iod  # tongue behind the lower teeth
+    np.copyto(shade, tongue_col, where=tongue)
+    label[tongue] = 1
+    lower = (ys > lower_tip) & (ys < lower_root)
+    np.copyto(shade, (0.62 * teeth_col).astype(np.float32), where=lower)
+    label[lower] = 2
+    upper = (ys < upper_tip) & (ys > upper_root)
     # the upper lip shades the top of the teeth
-    under_lip = np.clip((ys - upper_lip[None, :]) / (0.025 * iod), 0.0, 1.0)[..., None]
-    upper_shade = (teeth_light * (0.55 + 0.45 * arch) * gaps)[None, :, None] * (0.7 + 0.3 * under_lip)
-    out = np.where(upper[..., None], TEETH_RGB * upper_shade, out)
+    under_lip = below_lip * np.float32(1.0 / (0.025 * iod))
+    np.maximum(under_lip, 0.0, out=under_lip)
+    np.minimum(under_lip, 1.0, out=under_lip)
+    under_lip *= 0.3
+    under_lip += 0.7
+    under_lip *= teeth_col.astype(np.float32)
+    np.copyto(shade, under_lip, where=upper)
+    label[upper] = 2
+    palette = np.zeros((1, 256, 3), np.float32)
+    palette[0, :3] = lip_rgb, TONGUE_RGB, TEETH_RGB
+    out = cv2.LUT(cv2.cvtColor(label, cv2.COLOR_GRAY2RGB), palette)
+    out = cv2.multiply(out, cv2.cvtColor(shade, cv2.COLOR_GRAY2RGB))
 
-    out = cv2.GaussianBlur(out.astype(np.float32), (3, 3), 0.6)
-    roi = frame[y0:y1, x0:x1].astype(np.float32)
-    frame[y0:y1, x0:x1] = np.clip(roi * (1.0 - a) + out * a, 0, 255).astype(np.uint8)
+    out = cv2.GaussianBlur(out, (3, 3), 0.6)
+    a = alpha.astype(np.float32) * np.float32(1.0 / 255.0)
+    roi = frame[y0:y1, x0:x1]
+    blended = cv2.blendLinear(roi.astype(np.float32), out, 1.0 - a, a)
+    # every colour above stays below 255 and above 0, so the blend needs no clipping
+    np.copyto(roi, blended, casting="unsafe")
 
 
 def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:

@@ -1,0 +1,116 @@
+"""The mouth interior's fast path against the former float64 full-ROI implementation (kept here)."""
+
+import cv2
+import numpy as np
+import pytest
+
+from emocast.motion.animate import plan_motion
+from emocast.render import mouth as M
+from emocast.render.frames import FrameRenderer
+from emocast.motion import topology as T
+from tests.motion.conftest import expression, speech, still
+
+
+@pytest.mark.parametrize("name", ["hdtf", "astronaut"])
+@pytest.mark.parametrize("aus", [{"AU25": 1.0}, {"AU12": 1.0, "AU6": 0.8}, {"AU10": 0.8, "AU4": 0.6, "AU25": 1.0}])
+def test_draw_mouth_matches_reference(request, name, aus):
+    _, crop = request.getfixturevalue(name)
+    n = 12
+    jaw = np.linspace(0.0, 1.0, n)
+    motion = plan_motion(crop, expression(aus, n), speech(n, jaw=jaw), still(head_motion=0.7))
+    renderer = FrameRenderer(crop, motion)
+    drawn = 0
+    for i in range(n):
+        mesh, rest = motion.mesh_at(i), motion.rest_at(i)
+        jaw_px = float(motion.weights[i, renderer.jaw_col]) * renderer.jaw_px_per_unit
+        args = (mesh, rest, jaw_px, renderer.iod, renderer.lip_rgb, renderer.skin_level)
+        fast, ref = crop.image.copy(), crop.image.copy()
+        M.draw_mouth(fast, *args)
+        _reference_draw_mouth(ref, *args)
+        diff = np.abs(fast.astype(int) - ref.astype(int))
+        assert diff.max() <= 3, (i, diff.max())
+        assert diff.mean() < 0.3
+        drawn += int((ref != crop.image).any())
+    assert drawn >= n // 2  # the mouth was open (and painted) in most frames
+
+
+def test_draw_mouth_leaves_closed_mouth_alone(hdtf):
+    _, crop = hdtf
+    motion = plan_motion(crop, expression({}, 1), speech(1), still())
+    frame = crop.image.copy()
+    M.draw_mouth(frame, motion.mesh_at(0), motion.rest_at(0), 0.0, motion.frame.iod, np.array([170.0, 90, 90]), 0.7)
+    assert np.array_equal(frame, crop.image)
+
+
+def _reference_draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: float, iod: float,
+               lip_rgb: np.ndarray, skin_level: float) -> None:
+    """Paint the mouth interior into `frame` in place.
+
+    Args:
+        frame: (H, W, 3) uint8 RGB, the warped picture.
+        mesh: (478, 2+) target landmarks of this frame (pixels).
+        rest: (478, 2+) the neutral mesh with this frame's head pose (pixels): carries the upper teeth.
+        jaw_px: how far the jaw has dropped the lower lip centre (pixels): carries the lower teeth.
+        iod: inter-ocular distance (pixels).
+        lip_rgb: (3,) mean lip colour of the portrait.
+        skin_level: 0..1 overall brightness of the face, to light the teeth like the skin.
+    """
+    if M.mouth_area(mesh) < M.MIN_OPEN_PX2:
+        return
+    h, w = frame.shape[:2]
+    poly = np.asarray(mesh, np.float64)[M.MOUTH_POLYGON, :2]
+    x0, y0 = np.floor(poly.min(0)).astype(int) - 2
+    x1, y1 = np.ceil(poly.max(0)).astype(int) + 3
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    shift = 3
+    alpha = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    pts = np.round((poly - [x0, y0]) * (1 << shift)).astype(np.int32)
+    cv2.fillPoly(alpha, [pts], 255, lineType=cv2.LINE_AA, shift=shift)
+    if not alpha.any():
+        return
+    a = alpha.astype(np.float32)[..., None] / 255.0
+    xs = np.arange(x0, x1, dtype=np.float64)[None, :]
+    ys = np.arange(y0, y1, dtype=np.float64)[:, None]
+
+    rest = np.asarray(rest, np.float64)
+    mesh = np.asarray(mesh, np.float64)
+    upper_rest = M._curve(rest[list(T.LIP_INNER_UPPER), :2], xs[0])  # teeth hang from the closed lip line
+    upper_lip = M._curve(mesh[list(T.LIP_INNER_UPPER), :2], xs[0])
+    cx = rest[[T.STOMION_UPPER, T.STOMION_LOWER], 0].mean()
+    half = max(abs(rest[T.MOUTH_CORNERS[1], 0] - rest[T.MOUTH_CORNERS[0], 0]) / 2, 1.0)
+    across = np.clip(np.abs(xs[0] - cx) / (half * 1.05), 0.0, 1.0)
+    arch = np.sqrt(1.0 - across**2)  # teeth rows curve back: shorter and darker at the sides
+
+    upper_tip = upper_rest + M.UPPER_TIP_BELOW_LIP_IOD * iod * (0.3 + 0.7 * arch)
+    upper_root = upper_tip - M.UPPER_TOOTH_IOD * iod
+    lower_tip = upper_tip + jaw_px - M.OVERBITE_IOD * iod + 0.05 * iod * (1.0 - arch)
+    lower_root = lower_tip + M.LOWER_TOOTH_IOD * iod * (0.4 + 0.6 * arch)
+
+    # cavity: dark, tinted like the lips, darkest in the middle of the opening
+    depth = np.clip((ys - upper_lip[None, :]) / (0.25 * iod), 0.0, 1.0)
+    cavity = (0.16 + 0.1 * np.abs(depth - 0.5)[..., None]) * lip_rgb[None, None, :] * (0.6 + 0.4 * arch[None, :, None])
+    out = np.broadcast_to(cavity, (y1 - y0, x1 - x0, 3)).copy()
+
+    # tongue behind the lower teeth
+    tongue = ys > lower_tip[None, :] - 0.035 * iod
+    out = np.where(tongue[..., None], M.TONGUE_RGB * (0.45 * skin_level + 0.15) * (0.5 + 0.5 * arch)[None, :, None], out)
+
+    teeth_light = np.clip(0.55 + 0.5 * skin_level, 0.5, 1.05)
+    gaps = np.ones_like(xs[0])
+    for edge in M.TOOTH_EDGES_IOD:
+        for sign in (-1.0, 1.0):
+            gaps *= 1.0 - 0.16 * np.exp(-0.5 * ((xs[0] - cx - sign * edge * iod * (1.0 - 0.25 * (edge / 0.27))) / 0.8) ** 2)
+    lower = (ys > lower_tip[None, :]) & (ys < lower_root[None, :])
+    lower_shade = (0.62 * teeth_light * (0.55 + 0.45 * arch) * gaps)[None, :, None]
+    out = np.where(lower[..., None], M.TEETH_RGB * lower_shade, out)
+    upper = (ys < upper_tip[None, :]) & (ys > upper_root[None, :])
+    # the upper lip shades the top of the teeth
+    under_lip = np.clip((ys - upper_lip[None, :]) / (0.025 * iod), 0.0, 1.0)[..., None]
+    upper_shade = (teeth_light * (0.55 + 0.45 * arch) * gaps)[None, :, None] * (0.7 + 0.3 * under_lip)
+    out = np.where(upper[..., None], M.TEETH_RGB * upper_shade, out)
+
+    out = cv2.GaussianBlur(out.astype(np.float32), (3, 3), 0.6)
+    roi = frame[y0:y1, x0:x1].astype(np.float32)
+    frame[y0:y1, x0:x1] = np.clip(roi * (1.0 - a) + out * a, 0, 255).astype(np.uint8)
