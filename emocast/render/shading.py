@@ -104,14 +104,17 @@ class ShadingMaps:
         active = [(m, float(wt)) for m, wt in zip(self.maps, weights) if wt > 0.01]
         if not active:
             return image
-        by0, by1, bx0, bx1 = self.box
+        # only the union of the active maps' boxes changes (elsewhere the gain is exactly 1)
+        by0, by1 = min(m[0] for m, _ in active), max(m[1] for m, _ in active)
+        bx0, bx1 = min(m[2] for m, _ in active), max(m[3] for m, _ in active)
         gain = np.ones((by1 - by0, bx1 - bx0), np.float32)
         for (y0, y1, x0, x1, field), wt in active:
             gain[y0 - by0: y1 - by0, x0 - bx0: x1 - bx0] += wt * field
         out = image.copy()
         roi = out[by0:by1, bx0:bx1]
-        np.clip(gain, 0.3, 1.6, out=gain)
-        out[by0:by1, bx0:bx1] = cv2.multiply(roi, cv2.merge([gain, gain, gain]), dtype=cv2.CV_8U)
+        cv2.max(gain, 0.3, dst=gain)  # = np.clip(gain, 0.3, 1.6), several times faster
+        cv2.threshold(gain, 1.6, 0.0, cv2.THRESH_TRUNC, dst=gain)
+        roi[...] = cv2.multiply(roi, cv2.cvtColor(gain, cv2.COLOR_GRAY2RGB), dtype=cv2.CV_8U)
         return out
 
 
