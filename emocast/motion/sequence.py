@@ -55,7 +55,9 @@ class MotionSequence:
         w = self.weights[i].astype(np.float64)
         k43 = self.channels.index("AU43")
         w[k43] = min(1.0, w[k43] + float(self.blink[i]))
-        mesh = (neutral.reshape(-1) + w @ basis).reshape(-1, 3)
+        # einsum, not `w @ basis`: a (K, 1434) matrix-vector product is big enough for OpenBLAS to wake
+        # its threads, which then spin (sched_yield) between frames on the core the encoder needs
+        mesh = (neutral.reshape(-1) + np.einsum("k,kn->n", w, basis)).reshape(-1, 3)
         _close_lips(mesh, float(self.lips_closed[i]))
         _no_folds(mesh)
         mesh[_IRISES, :2] += self.gaze[i] * (1.0 - min(1.0, w[k43]))
