@@ -177,8 +177,17 @@ def aligned_face(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
 FaceEmbedder = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
+# Device nodes a CUDA (NVIDIA) or ROCm (AMD, also torch.cuda) GPU exposes on Linux; when none exists
+# the answer is known without importing torch (~5 s on a small CPU machine).
+_GPU_DEVICE_FILES = ("/dev/nvidiactl", "/dev/nvidia0", "/proc/driver/nvidia/version", "/dev/kfd")
+
+
 def cuda_reason() -> str | None:
     """None when a CUDA GPU is usable, else why not."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES") == "":
+        return "no CUDA GPU found"
+    if os.name == "posix" and os.path.isdir("/dev") and not any(os.path.exists(p) for p in _GPU_DEVICE_FILES):
+        return "no CUDA GPU found"
     try:
         import torch
     except ImportError:

@@ -67,3 +67,16 @@ def test_diffusion_generate_tiny_engine_writes_mp4(tiny_pipe, tmp_path):
     info = probe(out)
     assert (info.width, info.height, info.num_frames) == (64, 64, 5)
     assert info.audio_codec == "aac" and "diffusion" in stages and stages[-1] == "done"
+
+
+def test_diffusion_cuda_check_without_gpu_device_files_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from emocast.diffusion import weights;"
+        "weights._GPU_DEVICE_FILES = ('/nonexistent/nvidia0',);"
+        "assert weights.cuda_reason() == 'no CUDA GPU found';"
+        "assert 'torch' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
