@@ -23,7 +23,7 @@ NEUTRAL_MOUTH_WIDTH = 0.8
 FEATURE_WEIGHTS = np.array([1.0, 1.0])
 RIDGE = 0.03  # keeps small, ambiguous AUs at zero
 MAX_FIT = 2.0  # largest AU value removed (a broad laughing smile)
-SMILE_CHEEK = 0.8  # AU6 removed per unit of fitted AU12 (a smile raises the cheeks)
+SMILE_CHEEK = 1.6  # AU6 removed per unit of fitted AU12 (capped by NEUTRAL_APERTURE: a relaxed eye)
 NEUTRAL_MOUTH_CURVE = 0.0  # a relaxed closed mouth line is about straight
 MAX_STRAIGHTEN_IOD = 0.05  # the most the straightening moves a point
 NEUTRAL_APERTURE = 0.3  # lid opening / eye width of a relaxed eye: removing AU6 never opens wider
@@ -131,7 +131,7 @@ def _cheek_raise(face: np.ndarray, wanted: float) -> float:
     per_unit = eye_aperture(face - cheek) - eye_aperture(face)
     room = max(NEUTRAL_APERTURE - eye_aperture(face), 0.0)
     limit = room / per_unit if per_unit > 1e-6 else wanted
-    return float(min(wanted, limit, 1.0))
+    return float(min(wanted, limit, MAX_FIT))
 
 
 def close_mouth(face: np.ndarray) -> float:

@@ -81,6 +81,21 @@ def test_neutral_mouth_line_is_straightened(astronaut):
     assert eye_aperture(neutral) <= max(eye_aperture(face), 0.3) + 0.005  # never opened wider than relaxed
 
 
+def test_neutral_undoes_a_squinting_smile_up_to_a_relaxed_eye(hdtf):
+    from emocast.motion.rig import build_basis
+
+    _, crop = hdtf
+    face = FaceFrame.from_landmarks(crop.landmarks).to_face(crop.landmarks).astype(np.float64)
+    relaxed, _ = neutralize(face)
+    basis = build_basis(relaxed, ("AU6", "AU12"))
+    smiling = relaxed + 1.0 * basis[0] + 0.8 * basis[1]  # a Duchenne smile narrows the eyes
+    assert eye_aperture(smiling) < eye_aperture(relaxed) - 0.06
+    neutral, fitted = neutralize(smiling)
+    assert fitted["AU6"] > 0.7  # the cheek raise that came with the smile is taken out, not just a part
+    assert abs(eye_aperture(neutral) - eye_aperture(relaxed)) < 0.03
+    assert eye_aperture(neutral) <= max(eye_aperture(smiling), 0.3) + 0.005
+
+
 def test_au5_raises_the_upper_lids_and_au7_narrows(hdtf):
     _, crop = hdtf
     base = _render(crop, {})[2]
