@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
 
 import numpy as np
 
 from emocast.errors import EmocastError
+from emocast.evaluation.user_weights import user_weights_reason
 
 SAME_PERSON = 0.6  # dlib descriptor distance under which two faces are the same person
 ARCFACE_ENV = "EMOCAST_ARCFACE_ONNX"
@@ -46,16 +46,12 @@ def dlib_descriptor(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def arcface_unavailable_reason() -> str | None:
     """Why ArcFace cannot run here, or None when it can."""
-    path = os.environ.get(ARCFACE_ENV)
-    if not path:
-        return f"no ArcFace model: set {ARCFACE_ENV} to an ArcFace .onnx (e.g. insightface w600k_r50.onnx)"
-    if not Path(path).is_file():
-        return f"{ARCFACE_ENV}={path} is not a file"
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return "ArcFace needs onnxruntime: pip install onnxruntime"
-    return None
+    return user_weights_reason(
+        ARCFACE_ENV,
+        missing=f"no ArcFace model: set {ARCFACE_ENV} to an ArcFace .onnx (e.g. insightface w600k_r50.onnx)",
+        module="onnxruntime",
+        install="ArcFace needs onnxruntime: pip install onnxruntime",
+    )
 
 
 @functools.lru_cache(maxsize=1)

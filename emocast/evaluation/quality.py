@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
 
 import numpy as np
 
 from emocast.errors import EmocastError
+from emocast.evaluation.user_weights import user_weights_reason
 
 INCEPTION_ENV = "EMOCAST_FID_INCEPTION"
 INCEPTION_SIDE = 299  # pixels
@@ -23,16 +23,12 @@ INCEPTION_SIDE = 299  # pixels
 
 def fid_unavailable_reason() -> str | None:
     """Why FID cannot be computed here, or None when it can."""
-    path = os.environ.get(INCEPTION_ENV)
-    if not path:
-        return f"needs Inception weights: set {INCEPTION_ENV} to a TorchScript Inception (inception-2015-12-05.pt)"
-    if not Path(path).is_file():
-        return f"{INCEPTION_ENV}={path} is not a file"
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return "FID needs torch: pip install torch"
-    return None
+    return user_weights_reason(
+        INCEPTION_ENV,
+        missing=f"needs Inception weights: set {INCEPTION_ENV} to a TorchScript Inception (inception-2015-12-05.pt)",
+        module="torch",
+        install="FID needs torch: pip install torch",
+    )
 
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:

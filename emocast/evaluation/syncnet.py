@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from emocast.errors import EmocastError
+from emocast.evaluation.user_weights import user_weights_reason
 
 SYNCNET_ENV = "EMOCAST_SYNCNET_WEIGHTS"
 VSHIFT = 15  # frames searched each side
@@ -26,16 +27,12 @@ WINDOW = 5  # video frames per embedding (0.2 s at 25 fps)
 
 def syncnet_unavailable_reason() -> str | None:
     """Why SyncNet cannot run here, or None when it can."""
-    path = os.environ.get(SYNCNET_ENV)
-    if not path:
-        return f"needs SyncNet weights: set {SYNCNET_ENV} to syncnet_python's syncnet_v2.model"
-    if not Path(path).is_file():
-        return f"{SYNCNET_ENV}={path} is not a file"
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return "SyncNet needs torch: pip install torch"
-    return None
+    return user_weights_reason(
+        SYNCNET_ENV,
+        missing=f"needs SyncNet weights: set {SYNCNET_ENV} to syncnet_python's syncnet_v2.model",
+        module="torch",
+        install="SyncNet needs torch: pip install torch",
+    )
 
 
 def mfcc(samples: np.ndarray, rate: int = 16000, num_ceps: int = 13) -> np.ndarray:
