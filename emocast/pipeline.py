@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from emocast.errors import EmocastError
+from emocast.errors import EmocastError, check_input_file
 from emocast.options import GenerateOptions, check_prompt
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def generate(
         options.intensity = float(intensity)
     options.check()
     prompt = check_prompt(prompt)
-    image, audio = _check_file(image, "image"), _check_file(audio, "audio")
+    image, audio = check_input_file(image, "image"), check_input_file(audio, "audio")
     from emocast.video import check_output_path
 
     out = check_output_path(out, inputs=(image, audio))
@@ -172,16 +172,3 @@ class _StageClock:
         now = self._now()
         self.timings[stage] = self.timings.get(stage, 0.0) + now - self._last
         self._last = now
-
-
-def _check_file(path: str | os.PathLike, what: str) -> Path:
-    if path is None or str(path) == "":
-        raise EmocastError(f"no {what} file given")
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise EmocastError(f"{what} file {path} does not exist")
-    if path.is_dir():
-        raise EmocastError(f"{what} path {path} is a folder, not a file")
-    if path.stat().st_size == 0:
-        raise EmocastError(f"{what} file {path} is empty")
-    return path

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from emocast.audio.track import SAMPLE_RATE, AudioTrack
-from emocast.errors import EmocastError
+from emocast.errors import EmocastError, check_input_file
 
 logger = logging.getLogger(__name__)
 
@@ -65,16 +65,7 @@ class _DecodeFailed(Exception):
 
 
 def _check_path(path: str | os.PathLike) -> Path:
-    if path is None or str(path) == "":
-        raise EmocastError("no audio file given")
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise EmocastError(f"audio file {path} does not exist")
-    if path.is_dir():
-        raise EmocastError(f"audio path {path} is a folder, not a file")
-    if path.stat().st_size == 0:
-        raise EmocastError(f"audio file {path} is empty (0 bytes)")
-    return path
+    return check_input_file(path, "audio", empty_hint=" (0 bytes)")
 
 
 def _too_long(path: Path, max_seconds: float) -> EmocastError:

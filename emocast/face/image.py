@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emocast.errors import EmocastError
+from emocast.errors import EmocastError, check_input_file
 
 MAX_SIDE = 2048  # longest side of the working portrait, pixels; larger photos are downscaled
 BACKGROUND_RGB = (236, 236, 236)  # light neutral grey behind transparent pixels
@@ -36,11 +36,7 @@ def load_portrait(path: str | os.PathLike, max_side: int = MAX_SIDE) -> np.ndarr
     Raises:
         EmocastError: the file is missing, empty, not an image, or corrupt.
     """
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise EmocastError(f"image file {path} does not exist")
-    if path.stat().st_size == 0:
-        raise EmocastError(f"image file {path} is empty; use a photo ({FORMATS})")
+    path = check_input_file(path, "image", empty_hint=f"; use a photo ({FORMATS})")
     from PIL import Image
 
     try:
