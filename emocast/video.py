@@ -8,7 +8,9 @@ failed or interrupted run leaves nothing half-written.
 from __future__ import annotations
 
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,6 +24,7 @@ VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 AUDIO_BITRATE = 128_000  # bits per second
 X264_OPTIONS = {"preset": "superfast", "crf": "20"}  # ~4 ms per 512^2 frame on one core here
+QUEUE_FRAMES = 8  # frames waiting for the encoder thread (8 x 393 KB at 512^2)
 
 
 def check_output_path(out: str | os.PathLike, inputs: tuple[Path, ...] = ()) -> Path:
@@ -90,6 +93,9 @@ class VideoWriter:
         self.fps = int(fps)
         self.width, self.height = int(size[0]) // 2 * 2, int(size[1]) // 2 * 2
         self.num_frames = 0
+        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
         fd, tmp = tempfile.mkstemp(prefix=f".{self.out.stem}.", suffix=".part.mp4", dir=self.out.parent)
         os.close(fd)
         self._tmp = Path(tmp)
@@ -118,25 +124,65 @@ class VideoWriter:
             raise
 
     def write(self, frame: np.ndarray) -> None:
-        """Encode one (H, W, 3) uint8 RGB frame."""
-        import av
+        """Queue one (H, W, 3) uint8 RGB frame; it is encoded on the writer's own thread.
+
+        The caller may reuse `frame` as soon as this returns. x264 and the muxer run on the
+        encoder thread (PyAV releases the GIL while encoding), so the next frame is rendered
+        meanwhile instead of waiting for x264's frame threads.
+        """
         import cv2
 
+        self._raise_if_failed()
         if frame.shape[0] != self.height or frame.shape[1] != self.width:
             frame = frame[: self.height, : self.width]
         # cv2's I420 conversion (BT.601 limited range, what players assume) is ~15x faster than swscale's
         yuv = cv2.cvtColor(np.ascontiguousarray(frame, dtype=np.uint8), cv2.COLOR_RGB2YUV_I420)
-        vf = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-        vf.pts = self.num_frames
-        vf.time_base = Fraction(1, self.fps)
-        for packet in self._video.encode(vf):
-            self._container.mux(packet)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._encode_loop, name="emocast-encode", daemon=True)
+            self._thread.start()
+        while True:  # a bounded wait, so an encoder that died is noticed
+            try:
+                self._queue.put(yuv, timeout=0.5)
+                break
+            except queue.Full:
+                self._raise_if_failed()
         self.num_frames += 1
-        self._encode_audio_until(self.num_frames / self.fps, final=False)
+
+    def _encode_loop(self) -> None:
+        """Encoder thread: encode queued I420 frames and the audio up to them; None ends it."""
+        import av
+
+        encoded = 0
+        try:
+            while (yuv := self._queue.get()) is not None:
+                vf = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+                vf.pts = encoded
+                vf.time_base = Fraction(1, self.fps)
+                for packet in self._video.encode(vf):
+                    self._container.mux(packet)
+                encoded += 1
+                self._encode_audio_until(encoded / self.fps, final=False)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            self._failure = e
+            while self._queue.get() is not None:  # unblock the producer until it stops
+                pass
+
+    def _raise_if_failed(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _finish_thread(self) -> None:
+        """Let the encoder thread drain its queue and stop."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
 
     def close(self) -> Path:
         """Flush, cut the audio to the video's length, and move the file into place."""
         try:
+            self._finish_thread()
+            self._raise_if_failed()
             for packet in self._video.encode(None):
                 self._container.mux(packet)
             if self._audio is not None:
@@ -155,6 +201,11 @@ class VideoWriter:
 
     def abort(self) -> None:
         """Drop the partial output."""
+        if getattr(self, "_thread", None) is not None:
+            try:
+                self._finish_thread()
+            except Exception:  # noqa: BLE001 - we only clean up
+                pass
         container = getattr(self, "_container", None)
         if container is not None:
             try:

@@ -47,6 +47,33 @@ def test_writer_abort_leaves_nothing(tmp_path: Path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_writer_reports_an_encoder_failure_and_leaves_nothing(tmp_path: Path, monkeypatch):
+    out = tmp_path / "f.mp4"
+    writer = VideoWriter(out, fps=25, size=(64, 64))
+
+    class Broken:
+        def encode(self, frame):
+            raise OSError("disk full")
+
+    monkeypatch.setattr(writer, "_video", Broken())  # the encoder thread hits it
+    with pytest.raises(OSError, match="disk full"):
+        with writer:
+            for _ in range(200):  # more than the queue holds: write() must notice, not block forever
+                writer.write(np.zeros((64, 64, 3), np.uint8))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writer_copies_frames_before_returning(tmp_path: Path):
+    out = tmp_path / "r.mp4"
+    frame = np.zeros((128, 128, 3), np.uint8)
+    with VideoWriter(out, fps=25, size=(128, 128)) as writer:
+        for i in range(10):
+            frame[:] = _moving_square(i)  # one buffer, reused like a renderer's
+            writer.write(frame)
+    for i, decoded in enumerate(iter_frames(out)):
+        assert np.abs(decoded.astype(int) - _moving_square(i)).mean() < 4, i
+
+
 def test_check_output_path(tmp_path: Path, speech_short: Path):
     assert check_output_path(tmp_path / "x.mp4") == tmp_path / "x.mp4"
     with pytest.raises(EmocastError, match="must end in .mp4"):
