@@ -65,6 +65,9 @@ class FrameRenderer:
         self.warp = WarpField.build(self.image.shape[:2], motion.source, self.iod)
         self.shading = ShadingMaps.build(self.image.shape[:2], motion)
         self.lip_rgb, self.skin_level = _colours(self.image, motion.source)
+        from emocast.render.eyes import EyePainter
+
+        self.eyes = EyePainter.build(self.image, motion.source, self.iod)
         k26 = motion.channels.index("AU26")
         self.jaw_col = k26
         self.jaw_px_per_unit = float(motion.basis[k26, T.STOMION_LOWER, 1]) * self.iod
@@ -81,6 +84,7 @@ class FrameRenderer:
             frame = self.warp.warp(source, targets)
         jaw_px = float(motion.weights[i, self.jaw_col]) * self.jaw_px_per_unit
         draw_mouth(frame, mesh, motion.rest_at(i), jaw_px, self.iod, self.lip_rgb, self.skin_level)
+        self.eyes.draw(frame, mesh)  # sclera where a raised upper lid uncovers the eyeball (AU5)
         return frame
 
 
