@@ -97,7 +97,7 @@ def _generate_mesh(
     timings: dict[str, float],
 ) -> Path:
     from emocast.audio.load import load_audio
-    from emocast.audio.speech import analyze_speech
+    from emocast.audio.speech import SpeechAnalysis
     from emocast.emotion.analyze import analyze_prompt
     from emocast.emotion.expression import expression_track
     from emocast.face.detect import detect_face
@@ -119,7 +119,7 @@ def _generate_mesh(
     # 2. listen: audio -> prosody + visemes per video frame
     progress("audio", 0.0)
     track = load_audio(audio, max_seconds=options.max_audio_seconds)
-    speech = analyze_speech(track, fps=options.fps)
+    listening = SpeechAnalysis(track, fps=options.fps)  # a helper process may decode phones meanwhile
     clock.lap("audio")
 
     # 3. face: landmarks on the portrait, face-centred crop
@@ -130,6 +130,8 @@ def _generate_mesh(
         logger.warning(warning)
     crop = crop_face(face, options.size)
     clock.lap("face")
+    speech = listening.result()
+    clock.lap("audio")
 
     # 4. animate: expression per frame (voice-modulated) + visemes + head motion + blinks
     progress("motion", 0.0)

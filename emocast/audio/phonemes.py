@@ -23,13 +23,13 @@ from emocast.audio.vad import runs
 
 logger = logging.getLogger(__name__)
 
-MAX_CHUNK_SECONDS = 30.0  # longest piece handed to the decoder at once
+MAX_CHUNK_SECONDS = 10.0  # longest piece handed to the decoder at once (small pieces share out evenly)
 MERGE_GAP_SECONDS = 0.5  # speech runs closer than this are decoded together
 PAD_SECONDS = 0.25  # silence kept around each chunk (cepstral mean + onsets)
 DITHER = 1e-4  # tiny noise so digital silence does not upset the front end
 DECODER_FRAME_RATE = 100  # PocketSphinx frames per second (its -frate default)
-PARALLEL_MIN_SECONDS = 20.0  # with this much speech a helper process decodes part of it
-HELPER_SHARE_MAIN = 0.55  # share of the speech this process decodes while the helper starts
+PARALLEL_MIN_SECONDS = 20.0  # with this much speech a helper process decodes part of it (PhoneJob)
+HELPER_SHARE = 0.55  # share of the speech (the end of it) the helper decodes; it starts ~0.5 s late
 HELPER_TIMEOUT_S = 900
 SILENCE_PHONES = ("SIL",)  # plus fillers like +NSN+, +SPN+ (anything in '+')
 
@@ -43,6 +43,9 @@ class PhoneDecodingError(RuntimeError):
 def is_silence(phone: str) -> bool:
     """True for silence and filler labels (SIL, +NSN+, +SPN+, ...)."""
     return phone in SILENCE_PHONES or phone.startswith("+") or phone.startswith("<")
+
+
+_used_decoders: dict[int, bool] = {}  # id(decoder) -> has decoded since it was built or reset
 
 
 @functools.lru_cache(maxsize=1)
@@ -108,8 +111,7 @@ def recognize_phones(
         active: (K,) bool voice activity per 10 ms frame.
         energy_db: (K,) level per 10 ms frame (where to cut long chunks).
         workers: decoding processes; None = 2 when there is at least PARALLEL_MIN_SECONDS of
-            speech and 2 CPU cores, else 1. PocketSphinx holds the GIL, so the second worker is a
-            helper process (`python -m emocast.audio.phonemes`), never a thread or a fork.
+            speech and 2 CPU cores, else 1 (see PhoneJob).
 
     Returns:
         [(start s, end s, phone)] sorted by time, silences included, ARPAbet labels.
@@ -117,29 +119,65 @@ def recognize_phones(
     Raises:
         PhoneDecodingError: pocketsphinx missing or failing.
     """
-    rng = np.random.default_rng(0)
-    pieces = []
-    for lo, hi in speech_chunks(active, energy_db, len(samples)):
-        chunk = samples[lo:hi] + rng.normal(0.0, DITHER, hi - lo).astype(np.float32)
-        pieces.append((lo / SAMPLE_RATE, (np.clip(chunk, -1.0, 1.0) * 32767.0).astype(np.int16)))
-    speech_seconds = sum(len(pcm) for _, pcm in pieces) / SAMPLE_RATE
-    if workers is None:
-        workers = 2 if speech_seconds >= PARALLEL_MIN_SECONDS and (os.cpu_count() or 1) >= 2 else 1
-    if workers > 1 and len(pieces) > 1:
-        # the helper starts ~0.5 s late (interpreter + model), so it gets the smaller share
-        sizes = np.cumsum([len(pcm) for _, pcm in pieces])
-        split = int(np.clip(np.searchsorted(sizes, HELPER_SHARE_MAIN * sizes[-1]) + 1, 1, len(pieces) - 1))
-        with _Helper(pieces[split:]) as helper:
-            segments = _decode_pieces(pieces[:split])
-            segments += helper.result() or _decode_pieces(pieces[split:])
-    else:
-        segments = _decode_pieces(pieces)
-    return _remove_overlaps(segments)
+    return PhoneJob(samples, active, energy_db, workers).result()
+
+
+class PhoneJob:
+    """Phone recognition that can run while this process does other work.
+
+    With two workers a helper process (`python -m emocast.audio.phonemes`; PocketSphinx holds the
+    GIL, so never a thread, and never a fork) starts at once on the last HELPER_SHARE of the
+    speech; `result()` decodes the first part in this process and collects the helper's. Whatever
+    this process does in between (the face stage) is time the helper has already used.
+
+        job = PhoneJob(samples, active, energy_db)   # returns at once
+        ...                                          # other work
+        phones = job.result()
+
+    The split depends only on the pieces, so a clip always gives the same phones (PocketSphinx's
+    result for a piece depends a little on the pieces its decoder saw before).
+    """
+
+    def __init__(
+        self, samples: np.ndarray, active: np.ndarray, energy_db: np.ndarray, workers: int | None = None
+    ) -> None:
+        rng = np.random.default_rng(0)
+        self.pieces: list[tuple[float, np.ndarray]] = []
+        for lo, hi in speech_chunks(active, energy_db, len(samples)):
+            chunk = samples[lo:hi] + rng.normal(0.0, DITHER, hi - lo).astype(np.float32)
+            self.pieces.append((lo / SAMPLE_RATE, (np.clip(chunk, -1.0, 1.0) * 32767.0).astype(np.int16)))
+        speech_seconds = sum(len(pcm) for _, pcm in self.pieces) / SAMPLE_RATE
+        if workers is None:
+            workers = 2 if speech_seconds >= PARALLEL_MIN_SECONDS and (os.cpu_count() or 1) >= 2 else 1
+        self.split = len(self.pieces)  # pieces[split:] go to the helper
+        self._helper = None
+        if workers > 1 and len(self.pieces) > 1:
+            sizes = np.cumsum([len(pcm) for _, pcm in self.pieces])
+            first = np.searchsorted(sizes, (1.0 - HELPER_SHARE) * sizes[-1]) + 1
+            self.split = int(np.clip(first, 1, len(self.pieces) - 1))
+            self._helper = _Helper(self.pieces[self.split :])
+
+    def result(self) -> list[Phone]:
+        """All phones, sorted, overlaps of neighbouring pieces removed."""
+        if self._helper is None:
+            return _remove_overlaps(_decode_pieces(self.pieces))
+        with self._helper as helper:
+            segments = _decode_pieces(self.pieces[: self.split])
+            segments += helper.result() or _decode_pieces(self.pieces[self.split :])
+        return _remove_overlaps(segments)
 
 
 def _decode_pieces(pieces: list[tuple[float, np.ndarray]]) -> list[Phone]:
-    """Decode (offset s, int16 pcm) pieces in this process."""
+    """Decode (offset s, int16 pcm) pieces in this process, from a fresh decoder state.
+
+    PocketSphinx's result for an utterance depends a little on the ones it decoded before, so a
+    decoder that has been used is reset first (~0.13 s): the same clip then always gives the same
+    phones, however many clips this process decoded earlier (the app).
+    """
     decoder = _decoder()
+    if _used_decoders.get(id(decoder)):
+        decoder.reinit()
+    _used_decoders[id(decoder)] = bool(pieces)
     phones: list[Phone] = []
     for offset, pcm in pieces:
         try:
@@ -169,7 +207,7 @@ def _remove_overlaps(phones: list[Phone]) -> list[Phone]:
 
 
 class _Helper:
-    """A second decoding process for long clips; result() is None if it failed (then decode here)."""
+    """A second decoding process; result() is None if it failed (then decode here)."""
 
     def __init__(self, pieces: list[tuple[float, np.ndarray]]) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="emocast-phones-")

@@ -11,8 +11,8 @@ import logging
 
 import numpy as np
 
-from emocast.audio.features import HOP_SECONDS, FrameFeatures, frame_features
-from emocast.audio.phonemes import Phone, PhoneDecodingError, is_silence, recognize_phones
+from emocast.audio.features import HOP_SECONDS, frame_features
+from emocast.audio.phonemes import Phone, PhoneDecodingError, PhoneJob, is_silence
 from emocast.audio.prosody import compute_prosody, loudness_curve
 from emocast.audio.track import AudioTrack, SpeechFeatures, VisemeTrack
 from emocast.audio.vad import voice_activity
@@ -40,55 +40,65 @@ def analyze_speech(track: AudioTrack, fps: float, method: str = "auto") -> Speec
         SpeechFeatures with num_frames = max(1, round(duration * fps)); every per-frame array has
         exactly num_frames entries.
     """
-    if method not in METHODS:
-        raise EmocastError(f"unknown lip-sync method {method!r}; choose one of {', '.join(METHODS)}")
-    if not fps > 0:
-        raise EmocastError(f"fps must be positive, got {fps}")
-    num_frames = max(1, int(round(track.duration * fps)))
-
-    # 1. short-time features and voice activity at 100 Hz
-    features = frame_features(track.samples)
-    active = voice_activity(features)
-    loudness = loudness_curve(features, active)
-
-    # 2. prosody per video frame
-    prosody = compute_prosody(track.samples, features, active, fps, num_frames)
-
-    # 3. visemes: phones first, energy as the fallback
-    visemes = None
-    if method in ("auto", "phones"):
-        visemes = _phone_visemes(track, features, active, loudness, fps, num_frames, strict=method == "phones")
-    if visemes is None:
-        from emocast.audio.energy_visemes import energy_visemes
-
-        visemes = energy_visemes(features, active, loudness, fps, num_frames)
-    return SpeechFeatures(num_frames=num_frames, fps=float(fps), prosody=prosody, visemes=visemes)
+    return SpeechAnalysis(track, fps, method).result()
 
 
-def _phone_visemes(
-    track: AudioTrack,
-    features: FrameFeatures,
-    active: np.ndarray,
-    loudness: np.ndarray,
-    fps: float,
-    num_frames: int,
-    strict: bool,
-) -> VisemeTrack | None:
-    """Visemes from phones, or None (auto mode) when decoding fails or looks wrong."""
-    from emocast.audio.visemes import phones_to_visemes
+class SpeechAnalysis:
+    """analyze_speech in two steps, so other work can run while a helper process decodes phones.
 
-    try:
-        phones = recognize_phones(track.samples, active, features.energy_db)
-    except PhoneDecodingError as e:
-        if strict:
-            raise EmocastError(f"phone recognition failed ({e}); use the energy lip-sync method") from e
-        logger.warning("phone recognition failed (%s); using the energy lip-sync method", e)
-        return None
-    problem = implausibility(phones, active)
-    if problem and not strict:
-        logger.info("phones look implausible (%s); using the energy lip-sync method", problem)
-        return None
-    return phones_to_visemes(phones, loudness, fps, num_frames, len(features))
+        listening = SpeechAnalysis(track, fps)   # features, voice activity, prosody; phones started
+        ...                                      # e.g. the face stage
+        speech = listening.result()              # the same SpeechFeatures as analyze_speech
+    """
+
+    def __init__(self, track: AudioTrack, fps: float, method: str = "auto") -> None:
+        if method not in METHODS:
+            raise EmocastError(f"unknown lip-sync method {method!r}; choose one of {', '.join(METHODS)}")
+        if not fps > 0:
+            raise EmocastError(f"fps must be positive, got {fps}")
+        self.fps, self.method = float(fps), method
+        self.num_frames = max(1, int(round(track.duration * fps)))
+
+        # 1. short-time features and voice activity at 100 Hz
+        self.features = frame_features(track.samples)
+        self.active = voice_activity(self.features)
+        self.loudness = loudness_curve(self.features, self.active)
+
+        # 2. prosody per video frame
+        self.prosody = compute_prosody(track.samples, self.features, self.active, fps, self.num_frames)
+
+        # 3. phones, started (a helper process may decode part of them meanwhile)
+        self._phones: PhoneJob | None = None
+        if method in ("auto", "phones"):
+            self._phones = PhoneJob(track.samples, self.active, self.features.energy_db)
+
+    def result(self) -> SpeechFeatures:
+        """Finish the phones and turn them into visemes (energy as the fallback)."""
+        visemes = None
+        if self.method in ("auto", "phones"):
+            visemes = self._phone_visemes(strict=self.method == "phones")
+        if visemes is None:
+            from emocast.audio.energy_visemes import energy_visemes
+
+            visemes = energy_visemes(self.features, self.active, self.loudness, self.fps, self.num_frames)
+        return SpeechFeatures(num_frames=self.num_frames, fps=self.fps, prosody=self.prosody, visemes=visemes)
+
+    def _phone_visemes(self, strict: bool) -> VisemeTrack | None:
+        """Visemes from phones, or None (auto mode) when decoding fails or looks wrong."""
+        from emocast.audio.visemes import phones_to_visemes
+
+        try:
+            phones = self._phones.result()
+        except PhoneDecodingError as e:
+            if strict:
+                raise EmocastError(f"phone recognition failed ({e}); use the energy lip-sync method") from e
+            logger.warning("phone recognition failed (%s); using the energy lip-sync method", e)
+            return None
+        problem = implausibility(phones, self.active)
+        if problem and not strict:
+            logger.info("phones look implausible (%s); using the energy lip-sync method", problem)
+            return None
+        return phones_to_visemes(phones, self.loudness, self.fps, self.num_frames, len(self.features))
 
 
 def implausibility(phones: list[Phone], active: np.ndarray) -> str | None:
