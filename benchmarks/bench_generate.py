@@ -1,9 +1,10 @@
 """Speed and memory of the mesh engine, end to end.
 
 Times a 60 s clip (real speech looped) at 512^2, 25 fps, and prints the real-time factor
-(processing time / audio duration) per stage and overall, plus the peak RSS. With --long it also
-runs a 10-minute clip, to show memory does not grow with length. Each run is a fresh subprocess so
-peak RSS is that run's own.
+(processing time / audio duration) per stage and overall, plus the peak RSS of the main process and
+of its largest helper process (the phone decoder or the second renderer; they never run at the same
+time). With --long it also runs a 10-minute clip, to show memory does not grow with length. Each
+run is a fresh subprocess so peak RSS is that run's own.
 
     python benchmarks/bench_generate.py            # 60 s clip
     python benchmarks/bench_generate.py --long     # + 10-minute clip
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -52,7 +54,10 @@ def run_one(audio: Path, size: int, fps: int) -> dict:
                          max_audio_seconds=10_000, timings=timings)
         total = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    helper_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest helper process
+    cpu = os.times()
     return {"duration_s": duration, "total_s": total, "rtf": total / duration, "peak_rss_mb": peak_mb,
+            "helper_rss_mb": helper_mb, "cpu_s": cpu.user + cpu.system + cpu.children_user + cpu.children_system,
             "stages_rtf": {k: v / duration for k, v in timings.items()}, "frames": round(duration * fps)}
 
 
@@ -80,7 +85,10 @@ def main() -> None:
             print(f"clip {r['duration_s']:.0f} s, {r['frames']} frames at {args.size}^2 {args.fps} fps")
             for stage, rtf in r["stages_rtf"].items():
                 print(f"  {stage:<8s} RTF {rtf:.4f}  ({rtf * r['duration_s'] * 1000 / r['frames']:.2f} ms/frame)")
-            print(f"  overall  RTF {r['rtf']:.3f}  ({r['total_s']:.1f} s)  peak RSS {r['peak_rss_mb']:.0f} MB")
+            print(f"  overall  RTF {r['rtf']:.3f}  ({r['total_s']:.1f} s; CPU {r['cpu_s']:.1f} s)  "
+                  f"peak RSS {r['peak_rss_mb']:.0f} MB + helper process {r['helper_rss_mb']:.0f} MB")
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores "
+              "(other work on the machine slows every figure)")
 
 
 if __name__ == "__main__":

@@ -45,10 +45,10 @@ MESSAGE = struct.Struct("<ii")  # (frame index, slot); index -1: stop (to helper
 def helper_frames(face: FaceGeometry, motion: MotionSequence, exact: bool = False) -> Iterator[np.ndarray] | None:
     """Frames rendered by this process and a helper process, in order; None when not worth it.
 
-    A helper is used with at least two CPU cores and HELPER_MIN_FRAMES frames, unless the
-    environment sets EMOCAST_RENDER_PROCESSES=1.
+    A helper is used with at least two CPU cores and HELPER_MIN_FRAMES frames on POSIX systems
+    (select() on pipes), unless the environment sets EMOCAST_RENDER_PROCESSES=1.
     """
-    if motion.num_frames < HELPER_MIN_FRAMES or _cpu_count() < 2:
+    if motion.num_frames < HELPER_MIN_FRAMES or _cpu_count() < 2 or os.name != "posix":
         return None
     if os.environ.get("EMOCAST_RENDER_PROCESSES", "").strip() == "1":
         return None
