@@ -20,6 +20,7 @@ import numpy as np
 from emocast.audio.features import HOP_SECONDS
 from emocast.audio.track import SAMPLE_RATE
 from emocast.audio.vad import runs
+from emocast.system import usable_cpus
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ class PhoneJob:
             self.pieces.append((lo / SAMPLE_RATE, (np.clip(chunk, -1.0, 1.0) * 32767.0).astype(np.int16)))
         speech_seconds = sum(len(pcm) for _, pcm in self.pieces) / SAMPLE_RATE
         if workers is None:
-            workers = 2 if speech_seconds >= PARALLEL_MIN_SECONDS and (os.cpu_count() or 1) >= 2 else 1
+            workers = 2 if speech_seconds >= PARALLEL_MIN_SECONDS and usable_cpus() >= 2 else 1
         self.split = len(self.pieces)  # pieces[split:] go to the helper
         self._helper = None
         if workers > 1 and len(self.pieces) > 1:

@@ -32,6 +32,7 @@ import numpy as np
 
 from emocast.face.geometry import FaceGeometry
 from emocast.motion.sequence import MotionSequence
+from emocast.system import usable_cpus
 
 logger = logging.getLogger(__name__)
 
@@ -48,18 +49,11 @@ def helper_frames(face: FaceGeometry, motion: MotionSequence, exact: bool = Fals
     A helper is used with at least two CPU cores and HELPER_MIN_FRAMES frames on POSIX systems
     (select() on pipes), unless the environment sets EMOCAST_RENDER_PROCESSES=1.
     """
-    if motion.num_frames < HELPER_MIN_FRAMES or _cpu_count() < 2 or os.name != "posix":
+    if motion.num_frames < HELPER_MIN_FRAMES or usable_cpus() < 2 or os.name != "posix":
         return None
     if os.environ.get("EMOCAST_RENDER_PROCESSES", "").strip() == "1":
         return None
     return _shared_frames(face, motion, exact)
-
-
-def _cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 class _Helper:

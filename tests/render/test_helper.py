@@ -11,7 +11,7 @@ from emocast.render.frames import FrameRenderer, render_frames
 from emocast.options import GenerateOptions
 from tests.motion.conftest import expression, speech
 
-pytestmark = pytest.mark.skipif(H._cpu_count() < 2, reason="the render helper needs two CPU cores")
+pytestmark = pytest.mark.skipif(H.usable_cpus() < 2, reason="the render helper needs two CPU cores")
 
 NUM_FRAMES = H.HELPER_MIN_FRAMES  # the shortest clip that gets a helper
 
