@@ -36,7 +36,7 @@ from emocast.system import usable_cpus
 
 logger = logging.getLogger(__name__)
 
-HELPER_MIN_FRAMES = 250  # shorter clips (10 s at 25 fps) do not repay the helper's ~1 s start
+HELPER_MIN_FRAMES = 750  # 30 s at 25 fps; shorter clips do not repay the helper's start (~1 s of CPU: imports, set-up)
 SLOTS = 6  # frames handed to the helper and not yet yielded (6 x 768 KB at 512^2)
 MAX_HELD = 4  # frames this process renders ahead while waiting for one of the helper's
 ANSWER_TIMEOUT_S = 60.0  # the helper has imported, built its renderer and drawn a frame by then

@@ -13,7 +13,12 @@ from tests.motion.conftest import expression, speech
 
 pytestmark = pytest.mark.skipif(H.usable_cpus() < 2, reason="the render helper needs two CPU cores")
 
-NUM_FRAMES = H.HELPER_MIN_FRAMES  # the shortest clip that gets a helper
+NUM_FRAMES = 250  # 10 s: long enough for the helper to start and take part, short enough for a test
+
+
+@pytest.fixture(autouse=True)
+def _helper_from_num_frames(monkeypatch):
+    monkeypatch.setattr(H, "HELPER_MIN_FRAMES", NUM_FRAMES)  # the shortest clip that gets a helper
 
 
 @pytest.fixture(scope="module")
