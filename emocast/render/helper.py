@@ -97,11 +97,11 @@ class _Helper:
             return None
         data = _read_exactly(self.proc.stdout, MESSAGE.size)
         if data is None:
-            return self._fail("exited early")
+            return self.give_up("exited early")
         index, value = MESSAGE.unpack(data)
         if index < 0:
             text = _read_exactly(self.proc.stdout, value) or b""
-            return self._fail(text.decode("utf-8", "replace"))
+            return self.give_up(text.decode("utf-8", "replace"))
         return index, value
 
     def close(self) -> None:
@@ -124,9 +124,9 @@ class _Helper:
             self.proc.stdin.write(MESSAGE.pack(index, slot))
             self.proc.stdin.flush()
         except OSError:
-            self._fail("exited early")
+            self.give_up("exited early")
 
-    def _fail(self, why: str) -> None:
+    def give_up(self, why: str) -> None:
         if self.alive:
             logger.info("render helper stopped (%s); rendering the rest in this process", why.strip()[-300:])
         self.alive = False
@@ -174,7 +174,7 @@ def _shared_frames(face: FaceGeometry, motion: MotionSequence, exact: bool) -> I
                     to_helper.discard(answer[0])
                     arrived[answer[0]] = answer[1]
                 elif helper.alive:
-                    helper._fail(f"no frame for {ANSWER_TIMEOUT_S:.0f} s")
+                    helper.give_up(f"no frame for {ANSWER_TIMEOUT_S:.0f} s")
             if i in held:
                 yield held.pop(i)
                 continue
