@@ -124,11 +124,15 @@ def _generate_mesh(
 
     # 3. face: landmarks on the portrait, face-centred crop
     progress("face", 0.0)
-    portrait = load_portrait(image)
-    face = detect_face(portrait, source=image.name)
+    try:
+        portrait = load_portrait(image)
+        face = detect_face(portrait, source=image.name)
+        crop = crop_face(face, options.size)
+    except BaseException:
+        listening.close()  # no face, not an image, Ctrl-C: stop the phone helper now
+        raise
     for warning in face.warnings:
         logger.warning(warning)
-    crop = crop_face(face, options.size)
     clock.lap("face")
     speech = listening.result()
     clock.lap("audio")

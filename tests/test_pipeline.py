@@ -128,6 +128,35 @@ def test_no_face(tmp_path, capsys, speech_short):
     assert code == 2 and "no face" in err and err.count("\n") == 1
 
 
+def test_no_face_with_long_speech_stops_the_phone_helper(tmp_path, capsys, speech_real, monkeypatch):
+    import soundfile as sf
+
+    from emocast.audio import phonemes
+
+    started = []
+    original = phonemes._Helper.__init__
+
+    def init(self, pieces):
+        original(self, pieces)
+        started.append(self)
+
+    monkeypatch.setattr(phonemes._Helper, "__init__", init)
+    samples, rate = sf.read(speech_real, dtype="float32")
+    long_speech = tmp_path / "long.wav"
+    sf.write(long_speech, np.tile(samples, (3, 1)), rate)  # 33 s (rows are time): enough speech for the helper
+    from PIL import Image
+
+    img = tmp_path / "wall.png"
+    gradient = np.tile(np.linspace(60, 200, 256, dtype=np.uint8), (256, 1))
+    Image.fromarray(np.stack([gradient] * 3, -1)).save(img)  # no face in it
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, err = _generate_cli(out_dir, img, long_speech, capsys)
+    assert code == 2 and "no face" in err and err.count("\n") == 1
+    assert len(started) == 1
+    assert started[0]._proc.poll() is not None  # the helper was stopped, not left decoding
+
+
 def test_not_an_image(tmp_path, capsys, speech_short):
     img = tmp_path / "notes.jpg"
     img.write_text("this is not a picture\n")

@@ -158,6 +158,12 @@ class PhoneJob:
             self.split = int(np.clip(first, 1, len(self.pieces) - 1))
             self._helper = _Helper(self.pieces[self.split :])
 
+    def close(self) -> None:
+        """Stop the helper process if the phones are no longer wanted (result() does it itself)."""
+        if self._helper is not None:
+            self._helper.__exit__(None, None, None)
+            self._helper = None
+
     def result(self) -> list[Phone]:
         """All phones, sorted, overlaps of neighbouring pieces removed."""
         if self._helper is None:
@@ -165,6 +171,7 @@ class PhoneJob:
         with self._helper as helper:
             segments = _decode_pieces(self.pieces[: self.split])
             segments += helper.result() or _decode_pieces(self.pieces[self.split :])
+        self._helper = None
         return _remove_overlaps(segments)
 
 

@@ -72,6 +72,11 @@ class SpeechAnalysis:
         if method in ("auto", "phones"):
             self._phones = PhoneJob(track.samples, self.active, self.features.energy_db)
 
+    def close(self) -> None:
+        """Drop the analysis (e.g. the face stage failed): stops a phone helper process at once."""
+        if self._phones is not None:
+            self._phones.close()
+
     def result(self) -> SpeechFeatures:
         """Finish the phones and turn them into visemes (energy as the fallback)."""
         visemes = None
