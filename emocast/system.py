@@ -11,3 +11,14 @@ def usable_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def helper_environment() -> dict[str, str]:
+    """os.environ for a helper process (`python -m emocast....`) that imports this same emocast,
+    wherever it was imported from (a checkout, an install, a test's sys.path)."""
+    import emocast
+
+    env = dict(os.environ)
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(emocast.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([package_root, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env

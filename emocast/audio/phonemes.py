@@ -20,7 +20,7 @@ import numpy as np
 from emocast.audio.features import HOP_SECONDS
 from emocast.audio.track import SAMPLE_RATE
 from emocast.audio.vad import runs
-from emocast.system import usable_cpus
+from emocast.system import helper_environment, usable_cpus
 
 logger = logging.getLogger(__name__)
 
@@ -226,15 +226,12 @@ class _Helper:
             lengths=np.array([len(p) for _, p in pieces], np.int64),
             pcm=np.concatenate([p for _, p in pieces]),
         )
-        env = dict(os.environ)
-        package_root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join([package_root, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         try:
             self._proc: subprocess.Popen | None = subprocess.Popen(
                 [sys.executable, "-m", "emocast.audio.phonemes", str(path)],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env=env,
+                env=helper_environment(),
             )
         except OSError as e:
             logger.info("phone helper process did not start (%s); decoding in this process", e)

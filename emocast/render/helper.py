@@ -32,7 +32,7 @@ import numpy as np
 
 from emocast.face.geometry import FaceGeometry
 from emocast.motion.sequence import MotionSequence
-from emocast.system import usable_cpus
+from emocast.system import helper_environment, usable_cpus
 
 logger = logging.getLogger(__name__)
 
@@ -67,15 +67,12 @@ class _Helper:
         self.ring = np.lib.format.open_memmap(ring_path, mode="w+", dtype=np.uint8, shape=(SLOTS, h, w, 3))
         with open(data_path, "wb") as f:
             pickle.dump((face, motion, exact), f, protocol=pickle.HIGHEST_PROTOCOL)
-        env = dict(os.environ)
-        package_root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join([package_root, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "emocast.render.helper", str(ring_path), str(data_path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # failures come back as messages
-            env=env,
+            env=helper_environment(),
             bufsize=0,  # unbuffered, so select() sees every answer that has come
         )
         self.free = deque(range(SLOTS))
