@@ -54,11 +54,6 @@ class _Eye:
     sclera: np.ndarray  # (3,) float32 RGB
     iris_rgb: np.ndarray  # (3,) float32 RGB
 
-    palette: np.ndarray | None = None  # (3, 2) float32: RGB = palette @ (sclera weight, iris weight)
-
-    def __post_init__(self) -> None:
-        self.palette = np.stack([self.sclera, self.iris_rgb], axis=1).astype(np.float32)
-
 
 @dataclass
 class EyePainter:
@@ -67,6 +62,7 @@ class EyePainter:
     eyes: list[_Eye]
     iod: float  # inter-ocular distance of the crop (pixels)
     source_gaps: np.ndarray  # (2, 9) the photo's lid-to-iris distances (pixels), as _all_gaps gives
+    side: np.ndarray  # (2, 2) per eye: (a_y, a_x) * side is "down" across the eye (a = corner to corner)
 
     @classmethod
     def build(cls, image: np.ndarray, source: np.ndarray, iod: float) -> "EyePainter":
@@ -85,7 +81,7 @@ class EyePainter:
             sclera, iris_rgb = _sample_colours(image, pts[upper], pts[lower], pts[iris[0]], radius)
             margin = _lid_margin(image, pts[upper], pts[lower], pts[iris[0]], radius, sclera, iod)
             eyes.append(_Eye(upper, lower, iris, _gaps(pts, upper, lower, iris[0]), radius, margin, sclera, iris_rgb))
-        return cls(eyes, float(iod), _all_gaps(pts))
+        return cls(eyes, float(iod), _all_gaps(pts), _sides(pts))
 
     def draw(self, frame: np.ndarray, mesh: np.ndarray) -> None:
         """Paint the uncovered sclera and iris of both eyes into `frame` (uint8 RGB) in place.
@@ -94,66 +90,134 @@ class EyePainter:
             frame: (H, W, 3) uint8 RGB, the warped picture.
             mesh: (478, 2+) target landmarks of this frame (pixels).
         """
-        pts = np.asarray(mesh, np.float64)[:, :2]
-        rises = _all_gaps(pts) - self.source_gaps  # (2, 9) both eyes at once: most frames stop here
-        rises[:, [0, -1]] = 0.0  # the corners never open
-        if rises.max() < MIN_RISE_IOD * self.iod:
+        pts = np.asarray(mesh)[:, :2]
+        lid = pts[_GAP_IDX]  # (2, 10, 2): each eye's upper lid, corner to corner, then its iris centre
+        along = lid[:, 8] - lid[:, 0]
+        cross = np.matmul(lid, (along[:, ::-1] * self.side)[:, :, None])[..., 0]  # across the eye x |along|
+        rises = (cross[:, 9:] - cross[:, :9]) / np.sqrt((along * along).sum(1, keepdims=True)) - self.source_gaps
+        least = MIN_RISE_IOD * self.iod
+        if rises[:, 1:-1].max() < least:  # most frames stop here (the corners never open)
             return
-        for eye, rise in zip(self.eyes, rises):
-            if rise.max() >= MIN_RISE_IOD * self.iod:
-                self._draw_eye(frame, pts, eye, np.maximum(rise, 0.0))
-
-    def _draw_eye(self, frame: np.ndarray, pts: np.ndarray, eye: _Eye, rise: np.ndarray) -> None:
-        # per column (1-D): the lid curves are functions of x (a head roll of a few degrees changes
-        # nothing visible), so per pixel there is only broadcasting arithmetic on a thin box
-        up, lo = pts[eye.upper], pts[eye.lower]
+        rises[:, [0, -1]] = 0.0
         h, w = frame.shape[:2]
-        ou, ol = np.argsort(up[:, 0]), np.argsort(lo[:, 0])
-        live = rise > MIN_RISE_IOD * self.iod
-        k = np.nonzero(live)[0]
-        xa = float(up[max(k.min() - 1, 0), 0])
-        xb = float(up[min(k.max() + 1, len(up) - 1), 0])
-        x0, x1 = max(int(np.floor(min(xa, xb))), 0), min(int(np.ceil(max(xa, xb))) + 1, w)
-        if x1 - x0 < 2:
+        boxes = []
+        for e, (rise, ux) in enumerate(zip(rises.tolist(), lid[:, :9, 0].tolist())):
+            k = [j for j, v in enumerate(rise) if v > least]  # the rising lid points, one more each side
+            if not k:
+                continue
+            xa, xb = ux[max(k[0] - 1, 0)], ux[min(k[-1] + 1, len(ux) - 1)]
+            x0, x1 = max(int(np.floor(min(xa, xb))), 0), min(int(np.ceil(max(xa, xb))) + 1, w)
+            if x1 - x0 >= 2:
+                boxes.append((e, x0, x1))
+        if len(boxes) == 2 and not (boxes[0][2] <= boxes[1][1] or boxes[1][2] <= boxes[0][1]):
+            for box in boxes:  # overlapping boxes (never on a face; kept correct): one eye at a time
+                self._paint(frame, pts, rises, [box])
+        elif boxes:
+            self._paint(frame, pts, rises, boxes)
+
+    def __post_init__(self) -> None:
+        # per crop: landmark ids, margins, radii and colours of both eyes as arrays (fewer numpy calls per frame)
+        self._upper = np.stack([eye.upper for eye in self.eyes])
+        self._lower = np.stack([eye.lower for eye in self.eyes])
+        self._centre = np.array([eye.iris[0] for eye in self.eyes])
+        self._margin = np.array([[eye.margin] for eye in self.eyes])
+        self._radius = np.array([eye.radius for eye in self.eyes], np.float32)[:, None, None]
+        self._palettes: dict[tuple[int, ...], list[np.ndarray]] = {}
+
+    def _palette(self, sel: tuple[int, ...]) -> list[np.ndarray]:
+        """[sclera R, iris R, sclera G, iris G, sclera B, iris B] of the eyes `sel`, each (n, 1, 1) float32."""
+        if sel not in self._palettes:
+            cols = np.array([[self.eyes[e].sclera, self.eyes[e].iris_rgb] for e in sel], np.float32)  # (n, 2, 3)
+            self._palettes[sel] = [np.ascontiguousarray(cols[:, k, c, None, None]) for c in range(3) for k in range(2)]
+        return self._palettes[sel]
+
+    def _paint(self, frame: np.ndarray, pts: np.ndarray, rises: np.ndarray, boxes: list) -> None:
+        """The eyes' bands as one stack of equal boxes (half the numpy calls of one eye at a time).
+
+        Per column (1-D): the lid curves are functions of x (a head roll of a few degrees changes
+        nothing visible); per pixel only float32 broadcasting arithmetic on the thin boxes."""
+        h, w = frame.shape[:2]
+        boxes = sorted(boxes, key=lambda b: b[1])  # left to right in the picture
+        n = len(boxes)
+        width = max(b[2] - b[1] for b in boxes)
+        starts = []
+        for j, (_, x0, x1) in enumerate(boxes):  # widen the narrower box away from the other eye:
+            if x1 - x0 < width:  # the extra columns get no band (fade 0 below)
+                if j == 0 and n == 2:
+                    x0 = max(x1 - width, 0)
+                x0 = min(x0, w - width)
+            starts.append(x0)
+        sel = tuple(b[0] for b in boxes)
+        # the lid curves of all boxes in one np.interp each: box j's x shifted by j * _SHIFT keeps the
+        # knots increasing; between two eyes it interpolates corner (rise 0) to corner
+        shift = _SHIFT[:n]
+        up, lo = pts[self._upper[sel, :]], pts[self._lower[sel, :]]  # (n, 9, 2)
+        ux, lx = (up[..., 0] + shift).ravel(), (lo[..., 0] + shift).ravel()
+        ou, ol = np.argsort(ux), np.argsort(lx)
+        ux = ux[ou]
+        xs = np.array(starts, np.float64)[:, None] + np.arange(width)  # (n, width)
+        xq = (xs + shift).ravel()
+        top = np.interp(xq, ux, (up[..., 1] + self._margin[sel, :]).ravel()[ou])  # the band starts below the lashes
+        floor = np.interp(xq, lx[ol], lo[..., 1].ravel()[ol])
+        band = np.interp(xq, ux, np.maximum(rises[sel, :], 0.0).ravel()[ou])
+        np.minimum(band, np.maximum(floor - top, 0.0), out=band)
+        soft = np.maximum(0.35 * band, 1.0)  # the band fades into the stretched photo below it
+        top, band, soft = top.reshape(n, width), band.reshape(n, width), soft.reshape(n, width)
+        y0s = np.maximum(np.floor(top.min(1)).astype(int) - 1, 0)
+        y1s = np.minimum(np.ceil((top + band + 0.5 * soft).max(1)).astype(int) + 2, h)
+        height = int((y1s - y0s).max())
+        if height < 1:
             return
-        xs = np.arange(x0, x1, dtype=np.float64)
-        top = np.interp(xs, up[ou, 0], up[ou, 1]) + eye.margin  # the band starts below the lashes
-        floor = np.interp(xs, lo[ol, 0], lo[ol, 1])
-        band = np.minimum(np.interp(xs, up[ou, 0], rise[ou]), np.maximum(floor - top, 0.0))
-        soft = np.maximum(1.0, 0.35 * band)  # the band fades into the stretched photo below it
-        y0 = max(int(np.floor(top.min())) - 1, 0)
-        y1 = min(int(np.ceil((top + band + 0.5 * soft).max())) + 2, h)
-        if y1 - y0 < 1:
-            return
-        fade = np.clip((band - MIN_RISE_IOD * self.iod) / ((FULL_RISE_IOD - MIN_RISE_IOD) * self.iod), 0.0, 1.0)
-        half = max(0.5 * abs(float(up[-1, 0] - up[0, 0])), 1.0)
-        middle = 0.5 * float(up[-1, 0] + up[0, 0])
-        corner = 1.0 - CORNER_SHADE * np.minimum(((xs - middle) / half) ** 2, 1.0)
+        y0s = np.minimum(y0s, h - height)  # the extra rows lie below the band (or above: no band)
+        ends = up[:, [0, -1], 0]  # (n, 2) corner x
+        half = np.maximum(0.5 * np.abs(ends[:, 1:] - ends[:, :1]), 1.0)
+        rel = (xs - 0.5 * (ends[:, :1] + ends[:, 1:])) / half
+
+        f32 = np.float32
         clip = np.core.umath.clip  # the ufunc: np.clip's wrapper costs more than the work on a thin box
-        ys = np.arange(y0, y1, dtype=np.float32)[:, None]
-        below = ys - top.astype(np.float32)  # (H, W) pixels below the band's top edge
+        col = (n, 1, width)  # per-column values against (n, height, width) pixels
+        fade = clip((band - MIN_RISE_IOD * self.iod) * (1.0 / ((FULL_RISE_IOD - MIN_RISE_IOD) * self.iod)), 0.0, 1.0)
+        for j, (_, x0, x1) in enumerate(boxes):  # nothing in a widened box's extra columns
+            fade[j, :x0 - starts[j]] = 0.0
+            fade[j, x1 - starts[j]:] = 0.0
+        corner = (1.0 - CORNER_SHADE * np.minimum(rel * rel, 1.0)).astype(f32).reshape(col)
+        ys = (y0s.astype(f32)[:, None, None] + np.arange(height, dtype=f32)[:, None])  # (n, height, 1)
+        below = ys - top.astype(f32).reshape(col)  # pixels below the band's top edge
         # 1-pixel anti-aliased top edge, soft lower edge (the band never reaches below the lower lid)
-        alpha = (band.astype(np.float32) - below) * (1.0 / soft).astype(np.float32)
+        alpha = (band.astype(f32).reshape(col) - below) * (1.0 / soft).astype(f32).reshape(col)
         np.minimum(alpha, below, out=alpha)
-        alpha = clip(alpha + np.float32(0.5), 0.0, 1.0)
-        alpha *= fade.astype(np.float32)
-        # sclera, shaded under the lid and towards the corners
-        shade = clip(below * np.float32(LID_SHADOW / (LID_SHADOW_IOD * self.iod)), 0.0, LID_SHADOW)
-        shade += np.float32(1.0 - LID_SHADOW)
-        shade *= corner.astype(np.float32)
+        alpha += f32(0.5)
+        clip(alpha, f32(0.0), f32(1.0), out=alpha)
+        alpha *= fade.astype(f32).reshape(col)
+        # sclera, shaded under the lid (LID_SHADOW over LID_SHADOW_IOD) and towards the corners
+        shade = below * (corner * f32(LID_SHADOW / (LID_SHADOW_IOD * self.iod)))
+        lit = corner * f32(1.0 - LID_SHADOW)
+        shade += lit
+        clip(shade, lit, corner, out=shade)
         # the iris, round, centred on this frame's iris landmark: iris colour inside, darker at the limbus
-        cx, cy = pts[eye.iris[0]]
-        inner = np.float32(eye.radius) - np.sqrt(((xs - cx) ** 2).astype(np.float32) + (ys - np.float32(cy)) ** 2)
-        inside = clip(inner + np.float32(0.5), 0.0, 1.0)
-        limbus = clip(inner * np.float32(LIMBUS_SHADE / (0.3 * eye.radius)), 0.0, LIMBUS_SHADE)
-        limbus += np.float32(1.0 - LIMBUS_SHADE)
+        centre = pts[self._centre[sel, ]].astype(f32)  # (n, 2)
+        dx = xs.astype(f32).reshape(col) - centre[:, :1, None]
+        dy = ys - centre[:, 1:, None]
+        radius = self._radius[sel, ]
+        inner = radius - np.sqrt(dx * dx + dy * dy)
+        inside = clip(inner + f32(0.5), f32(0.0), f32(1.0))
+        limbus = clip(inner * (f32(LIMBUS_SHADE / 0.3) / radius), f32(0.0), f32(LIMBUS_SHADE))
+        limbus += f32(1.0 - LIMBUS_SHADE)
         limbus *= inside
         shade -= shade * inside
-        # 3 channels in one cv2 call (numpy's broadcasting over a last axis of 3 is slow)
-        colour = cv2.transform(cv2.merge((shade, limbus)), eye.palette)
-        roi = frame[y0:y1, x0:x1]
-        blended = cv2.blendLinear(roi.astype(np.float32), colour, 1.0 - alpha, alpha)
-        np.copyto(roi, blended + np.float32(0.5), casting="unsafe")
+        # the boxes stacked vertically as one (n * height, width) picture: 3 channels per cv2 call
+        rows = n * height
+        pal = self._palette(sel)
+        colour = cv2.merge([(pal[2 * c] * shade + pal[2 * c + 1] * limbus).reshape(rows, width) for c in range(3)])
+        roi = np.concatenate([frame[y0:y0 + height, x0:x0 + width] for y0, x0 in zip(y0s, starts)])
+        alpha = alpha.reshape(rows, width)
+        out = cv2.blendLinear(roi.astype(f32), colour, f32(1.0) - alpha, alpha)
+        out += f32(0.5)  # rounded to uint8 below
+        for j, (y0, x0) in enumerate(zip(y0s, starts)):
+            np.copyto(frame[y0:y0 + height, x0:x0 + width], out[j * height:(j + 1) * height], casting="unsafe")
+
+
+_SHIFT = np.array([[0.0], [1.0e5]])  # box j's lid knots at x + j * 1e5 (pictures are far narrower)
 
 
 def _axes(up: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -210,6 +274,20 @@ def _lid_margin(image: np.ndarray, up: np.ndarray, lo: np.ndarray, centre: np.nd
 _UPPERS = np.stack([e[0] for e in _EYES])
 _MIDS = np.stack([(e[0][len(e[0]) // 2], e[1][len(e[1]) // 2]) for e in _EYES])
 _CENTRES = np.array([e[2][0] for e in _EYES])
+
+
+_GAP_IDX = np.concatenate([_UPPERS, _CENTRES[:, None]], axis=1)  # (2, 10)
+
+
+def _sides(pts: np.ndarray) -> np.ndarray:
+    """(2, 2) signs such that (a_y, a_x) * sign points from the upper to the lower lid, a = lid corner to corner.
+
+    Fixed by the landmarks' order (a frame does not turn the face upside down): measured once, on the photo."""
+    up = pts[_UPPERS]
+    along = up[:, -1] - up[:, 0]
+    down = np.stack([-along[:, 1], along[:, 0]], axis=1)
+    flip = ((pts[_MIDS[:, 1]] - pts[_MIDS[:, 0]]) * down).sum(1) < 0.0
+    return np.where(flip[:, None], [1.0, -1.0], [-1.0, 1.0])
 
 
 def _all_gaps(pts: np.ndarray) -> np.ndarray:
