@@ -149,6 +149,8 @@ class PhoneJob:
         speech_seconds = sum(len(pcm) for _, pcm in self.pieces) / SAMPLE_RATE
         if workers is None:
             workers = 2 if speech_seconds >= PARALLEL_MIN_SECONDS and usable_cpus() >= 2 else 1
+        if not sys.executable:  # an embedded interpreter: no Python to start a helper with
+            workers = 1
         self.split = len(self.pieces)  # pieces[split:] go to the helper
         self._helper = None
         if workers > 1 and len(self.pieces) > 1:

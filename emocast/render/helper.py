@@ -49,7 +49,7 @@ def helper_frames(face: FaceGeometry, motion: MotionSequence, exact: bool = Fals
     A helper is used with at least two CPU cores and HELPER_MIN_FRAMES frames on POSIX systems
     (select() on pipes), unless the environment sets EMOCAST_RENDER_PROCESSES=1.
     """
-    if motion.num_frames < HELPER_MIN_FRAMES or usable_cpus() < 2 or os.name != "posix":
+    if motion.num_frames < HELPER_MIN_FRAMES or usable_cpus() < 2 or os.name != "posix" or not sys.executable:
         return None
     if os.environ.get("EMOCAST_RENDER_PROCESSES", "").strip() == "1":
         return None
