@@ -37,7 +37,9 @@ PROTOTYPES: dict[str, dict[str, float]] = {
     "happy": {"AU6": 0.85, "AU12": 1.0, "AU25": 0.55, "AU26": 0.2},
     "sad": {"AU1": 0.9, "AU4": 0.6, "AU15": 0.85, "AU17": 0.45, "AU43": 0.3},
     "surprised": {"AU1": 1.0, "AU2": 1.0, "AU5": 0.85, "AU25": 0.6, "AU26": 0.9},
-    "fear": {"AU1": 1.0, "AU2": 0.57, "AU4": 0.8, "AU5": 0.95, "AU7": 0.57, "AU20": 1.0, "AU25": 0.8, "AU26": 0.43},
+    # fear: AU7 tenses the lower lid but (in the rig) also lowers the upper lid a little, which hides
+    # the AU5 widening (and the sclera the eye pass draws): a light AU7 keeps the eyes wide
+    "fear": {"AU1": 1.0, "AU2": 0.57, "AU4": 0.8, "AU5": 0.95, "AU7": 0.25, "AU20": 1.0, "AU25": 0.8, "AU26": 0.43},
     "angry": {"AU4": 1.0, "AU5": 0.55, "AU7": 0.8, "AU23": 0.8, "AU24": 0.4, "AU17": 0.3},
     "disgusted": {"AU9": 1.0, "AU10": 1.0, "AU15": 0.55, "AU16": 0.65, "AU4": 0.55, "AU25": 0.65},
     "contempt": {"AU12": 0.55, "AU14": 0.9},
