@@ -59,14 +59,15 @@ def helper_frames(face: FaceGeometry, motion: MotionSequence, exact: bool = Fals
 class _Helper:
     """The helper process, its ring of frame slots and the pipe messages."""
 
-    def __init__(self, face: FaceGeometry, motion: MotionSequence, exact: bool) -> None:
-        h, w = face.image.shape[:2]
+    def __init__(self, renderer) -> None:
+        h, w = renderer.image.shape[:2]
         self._dir = tempfile.TemporaryDirectory(prefix="emocast-render-", dir=_shm_dir())
         ring_path = Path(self._dir.name) / "ring.npy"
         data_path = Path(self._dir.name) / "job.pkl"
         self.ring = np.lib.format.open_memmap(ring_path, mode="w+", dtype=np.uint8, shape=(SLOTS, h, w, 3))
         with open(data_path, "wb") as f:
-            pickle.dump((face, motion, exact), f, protocol=pickle.HIGHEST_PROTOCOL)
+            # the renderer as built here (~7.5 MB at 512 px, ~10 ms): the helper skips its ~0.5 s set-up
+            pickle.dump(renderer, f, protocol=pickle.HIGHEST_PROTOCOL)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "emocast.render.helper", str(ring_path), str(data_path)],
             stdin=subprocess.PIPE,
@@ -133,17 +134,16 @@ class _Helper:
 def _shared_frames(face: FaceGeometry, motion: MotionSequence, exact: bool) -> Iterator[np.ndarray]:
     from emocast.render.frames import FrameRenderer
 
+    renderer = FrameRenderer(face, motion, exact=exact)
     try:
-        helper = _Helper(face, motion, exact)
-    except OSError as e:  # no room for the ring, no processes, ...
+        helper = _Helper(renderer)
+    except (OSError, pickle.PicklingError) as e:  # no room for the ring, no processes, ...
         logger.info("render helper did not start (%s); rendering in one process", e)
-        renderer = FrameRenderer(face, motion, exact=exact)
         for i in range(motion.num_frames):
             yield renderer.render(i)
         return
 
     try:
-        renderer = FrameRenderer(face, motion, exact=exact)
         num_frames = motion.num_frames
         handed = 0  # frames below this are with the helper or in `held`
         to_helper: set[int] = set()  # asked of the helper, not yet answered
@@ -200,14 +200,11 @@ def _shm_dir() -> str | None:
 
 def _helper_main(ring_path: str, data_path: str) -> None:
     """Entry of the helper process: render the frames asked for on stdin into the ring."""
-    from emocast.render.frames import FrameRenderer
-
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     try:
         ring = np.load(ring_path, mmap_mode="r+")
         with open(data_path, "rb") as f:
-            face, motion, exact = pickle.load(f)
-        renderer = FrameRenderer(face, motion, exact=exact)
+            renderer = pickle.load(f)  # a FrameRenderer built by the main process
         while (data := _read_exactly(stdin, MESSAGE.size)) is not None:
             index, slot = MESSAGE.unpack(data)
             if index < 0:
