@@ -248,6 +248,9 @@ class VideoWriter:
             n = min(frame_size, self._fifo.samples, limit - self._audio_written)
             frame = self._fifo.read(n)
             frame.pts = self._audio_written
+            # in samples: the FIFO keeps the source's time base (webm: 1/1000 s, mp3: 1/14112000 s),
+            # which made the AAC track of a webm 48x too long and an mp3's fail to mux
+            frame.time_base = Fraction(1, self._audio_rate)
             for packet in self._audio.encode(frame):
                 self._container.mux(packet)
             self._audio_written += n

@@ -27,6 +27,26 @@ def test_writer_streams_h264_aac_with_audio_cut_to_video(tmp_path: Path, speech_
     assert not list(tmp_path.glob("*.part*")), "temporary file left behind"
 
 
+@pytest.mark.parametrize("codec, suffix", [("libopus", ".webm"), ("libmp3lame", ".mp3"), ("aac", ".m4a")])
+def test_writer_audio_from_compressed_speech_has_the_videos_length(tmp_path: Path, speech_real: Path, codec, suffix):
+    """Browser recordings (mono webm/opus), mp3 and m4a: the decoder's time base is not the AAC track's
+    (with a mono source the resampler passes frames through, time base and all)."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    speech = tmp_path / f"speech{suffix}"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(speech_real),
+                    "-ac", "1", "-c:a", codec, str(speech)], check=True)
+    out = tmp_path / "v.mp4"
+    with VideoWriter(out, fps=25, size=(64, 64), audio_path=speech) as writer:
+        for i in range(100):  # 4 s
+            writer.write(np.full((64, 64, 3), i, np.uint8))
+    info = probe(out)
+    assert info.audio_codec == "aac"
+    assert info.audio_duration == pytest.approx(4.0, abs=1 / 25)
+
+
 def test_writer_colours_survive_encoding(tmp_path: Path):
     out = tmp_path / "c.mp4"
     with VideoWriter(out, fps=25, size=(128, 128), audio_samples=np.zeros(16000, np.float32)) as writer:
