@@ -12,6 +12,7 @@ import logging
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ def is_silence(phone: str) -> bool:
 
 
 _used_decoders: dict[int, bool] = {}  # id(decoder) -> has decoded since it was built or reset
+_decoder_lock = threading.Lock()  # one decoder per process: the app may generate on several threads
 
 
 @functools.lru_cache(maxsize=1)
@@ -183,23 +185,24 @@ def _decode_pieces(pieces: list[tuple[float, np.ndarray]]) -> list[Phone]:
     decoder that has been used is reset first (~0.13 s): the same clip then always gives the same
     phones, however many clips this process decoded earlier (the app).
     """
-    decoder = _decoder()
-    if _used_decoders.get(id(decoder)):
-        decoder.reinit()
-    _used_decoders[id(decoder)] = bool(pieces)
     phones: list[Phone] = []
-    for offset, pcm in pieces:
-        try:
-            decoder.start_utt()
-            decoder.process_raw(pcm.astype("<i2").tobytes(), full_utt=True)
-            decoder.end_utt()
-            segments = list(decoder.seg())
-        except RuntimeError as e:
-            raise PhoneDecodingError(f"pocketsphinx failed: {e}") from e
-        for seg in segments:
-            start = offset + seg.start_frame / DECODER_FRAME_RATE
-            end = offset + (seg.end_frame + 1) / DECODER_FRAME_RATE
-            phones.append((start, end, seg.word.upper()))
+    with _decoder_lock:  # utterances of two threads must not interleave on the one decoder
+        decoder = _decoder()
+        if _used_decoders.get(id(decoder)):
+            decoder.reinit()
+        _used_decoders[id(decoder)] = bool(pieces)
+        for offset, pcm in pieces:
+            try:
+                decoder.start_utt()
+                decoder.process_raw(pcm.astype("<i2").tobytes(), full_utt=True)
+                decoder.end_utt()
+                segments = list(decoder.seg())
+            except RuntimeError as e:
+                raise PhoneDecodingError(f"pocketsphinx failed: {e}") from e
+            for seg in segments:
+                start = offset + seg.start_frame / DECODER_FRAME_RATE
+                end = offset + (seg.end_frame + 1) / DECODER_FRAME_RATE
+                phones.append((start, end, seg.word.upper()))
     return phones
 
 

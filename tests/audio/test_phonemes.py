@@ -65,3 +65,31 @@ def test_short_speech_is_decoded_here(long_speech):
     job = P.PhoneJob(samples[short], active[:800], energy[:800])
     assert job._helper is None
     assert len(job.result()) > 20
+
+
+def test_threads_decoding_at_once_get_their_own_phones():
+    """The app may generate on several threads; they share the process's one decoder."""
+    import threading
+
+    clips = {}
+    for name in ("jfk_11s.flac", "hello_en.wav"):
+        samples = load_audio(SPEECH.parent / name).samples
+        features = frame_features(samples)
+        clips[name] = (samples, voice_activity(features), features.energy_db)
+    alone = {name: P.recognize_phones(*args, workers=1) for name, args in clips.items()}
+    results, errors = [], []
+
+    def decode(name):
+        try:
+            results.append((name, P.recognize_phones(*clips[name], workers=1)))
+        except Exception as e:  # noqa: BLE001 - collected for the assertion
+            errors.append(e)
+
+    for _ in range(2):  # two rounds of four threads: without the lock they collide in the first
+        threads = [threading.Thread(target=decode, args=(name,)) for name in list(clips) * 2]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors
+    assert len(results) == 8 and all(phones == alone[name] for name, phones in results)
