@@ -68,6 +68,7 @@ class SpeechAnalysis:
         self.prosody = compute_prosody(track.samples, self.features, self.active, fps, self.num_frames)
 
         # 3. phones, started (a helper process may decode part of them meanwhile)
+        self._result: SpeechFeatures | None = None
         self._phones: PhoneJob | None = None
         if method in ("auto", "phones"):
             self._phones = PhoneJob(track.samples, self.active, self.features.energy_db)
@@ -78,7 +79,9 @@ class SpeechAnalysis:
             self._phones.close()
 
     def result(self) -> SpeechFeatures:
-        """Finish the phones and turn them into visemes (energy as the fallback)."""
+        """Finish the phones and turn them into visemes (energy as the fallback); once."""
+        if self._result is not None:
+            return self._result
         visemes = None
         if self.method in ("auto", "phones"):
             visemes = self._phone_visemes(strict=self.method == "phones")
@@ -86,14 +89,16 @@ class SpeechAnalysis:
             from emocast.audio.energy_visemes import energy_visemes
 
             visemes = energy_visemes(self.features, self.active, self.loudness, self.fps, self.num_frames)
-        return SpeechFeatures(num_frames=self.num_frames, fps=self.fps, prosody=self.prosody, visemes=visemes)
+        self._result = SpeechFeatures(num_frames=self.num_frames, fps=self.fps, prosody=self.prosody, visemes=visemes)
+        return self._result
 
     def _phone_visemes(self, strict: bool) -> VisemeTrack | None:
         """Visemes from phones, or None (auto mode) when decoding fails or looks wrong."""
         from emocast.audio.visemes import phones_to_visemes
 
         try:
-            phones = self._phones.result()
+            job, self._phones = self._phones, None  # the job holds the speech as int16 pieces: let it go
+            phones = job.result()
         except PhoneDecodingError as e:
             if strict:
                 raise EmocastError(f"phone recognition failed ({e}); use the energy lip-sync method") from e
