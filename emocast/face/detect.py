@@ -34,6 +34,7 @@ MIN_DETECTION_SCORE = 0.5  # full-range detector confidence to try a box
 SAME_FACE_IOU = 0.3  # boxes overlapping more than this are one face
 MAX_FACES = 5  # faces FaceMesh returns per run
 MAX_ROLL = 40.0  # warn when the head is tilted more than this, degrees (a sideways photo?)
+MIN_EYE_OPENING = 0.12  # lid gap / eye width below which an eye counts as closed (open: 0.18-0.45)
 TILE_SPLITS = (2, 3, 5)  # tilings tried when the whole picture shows no face: longest side / n
 TILE_SIDE = 512  # tiles are downscaled to at most this side for the detector, pixels
 
@@ -102,6 +103,8 @@ def detect_face(image: np.ndarray, source: str = "the image") -> FaceGeometry:
         warnings.append(
             f"the head is tilted by {roll:.0f} degrees; if the photo is sideways, rotate it upright for a better video"
         )
+    if max(eye_openings(landmarks)) < MIN_EYE_OPENING:
+        warnings.append("the eyes look closed in the photo; the video cannot open them (use a photo with open eyes)")
     return FaceGeometry(
         image=image,
         landmarks=landmarks.astype(np.float32),
@@ -109,6 +112,19 @@ def detect_face(image: np.ndarray, source: str = "the image") -> FaceGeometry:
         num_faces=len(faces),
         warnings=warnings,
     )
+
+
+def eye_openings(landmarks: np.ndarray) -> tuple[float, float]:
+    """(right, left) eye: gap between the middles of the lids / corner-to-corner width."""
+    from emocast.face import landmarks as L
+
+    out = []
+    for upper, lower in ((L.RIGHT_EYE_UPPER, L.RIGHT_EYE_LOWER), (L.LEFT_EYE_UPPER, L.LEFT_EYE_LOWER)):
+        pts = np.asarray(landmarks, np.float64)[:, :2]
+        mid = len(upper) // 2
+        width = np.linalg.norm(pts[upper[0]] - pts[upper[-1]])
+        out.append(float(np.linalg.norm(pts[upper[mid]] - pts[lower[mid]]) / max(width, 1e-6)))
+    return out[0], out[1]
 
 
 def head_roll(landmarks: np.ndarray) -> float:

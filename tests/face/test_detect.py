@@ -127,3 +127,16 @@ def test_concurrent_calls_agree(portraits, faces):
         results = list(pool.map(detect_face, [portraits["speaker"], portraits["astronaut"]] * 3))
     for result, name in zip(results, ["speaker", "astronaut"] * 3):
         assert np.array_equal(result.landmarks, faces[name].landmarks)
+
+
+def test_closed_eyes_in_the_photo_are_warned_about(talking_head_video, faces):
+    """A frame of the real clip mid-blink: the video could not open those eyes, so the user is told."""
+    from emocast.face.detect import MIN_EYE_OPENING, eye_openings
+    from emocast.video import iter_frames
+
+    blink = list(iter_frames(talking_head_video, max_frames=173))[-1]  # frame 172: both lids down
+    face = detect_face(blink)
+    assert max(eye_openings(face.landmarks)) < MIN_EYE_OPENING
+    assert any("eyes look closed" in w for w in face.warnings)
+    for name in ("astronaut", "speaker"):  # open eyes: well above the threshold, no warning
+        assert min(eye_openings(faces[name].landmarks)) > 2 * MIN_EYE_OPENING
