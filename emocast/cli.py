@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -89,9 +90,28 @@ def _run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+_progress_line_open = False  # a "\r" progress line is on screen without its newline
+
+
 def _print_progress(stage: str, fraction: float) -> None:
+    global _progress_line_open
     sys.stderr.write(f"\r{stage:<12s} {fraction * 100:5.1f}%")
     sys.stderr.flush()
+    _progress_line_open = True
+
+
+class _WarningLines(logging.Handler):
+    """The library's warnings (several faces, a tilted head, closed eyes, a small face, an unreadable
+    prompt) as "emocast: warning: ..." lines on stderr, each on a line of its own."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        global _progress_line_open
+        newline = "\n" if _progress_line_open else ""
+        _progress_line_open = False
+        sys.stderr.write(f"{newline}emocast: warning: {record.getMessage()}\n")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -220,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _, run = COMMANDS[args.command]
+    warnings = _WarningLines()
+    library = logging.getLogger("emocast")
+    library.addHandler(warnings)
     try:
         return run(args)
     except EmocastError as e:
@@ -228,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("emocast: interrupted", file=sys.stderr)
         return 130
+    finally:
+        library.removeHandler(warnings)
 
 
 if __name__ == "__main__":

@@ -131,7 +131,7 @@ def _generate_mesh(
     except BaseException:
         listening.close()  # no face, not an image, Ctrl-C: stop the phone helper now
         raise
-    for warning in face.warnings:
+    for warning in crop.warnings:  # the face's own (several faces, tilt, closed eyes) + the crop's (edge, small)
         logger.warning(warning)
     clock.lap("face")
     speech = listening.result()

@@ -72,3 +72,18 @@ def test_help_is_fast_and_does_not_import_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
     proc = subprocess.run([sys.executable, "-m", "emocast", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "generate" in proc.stdout
+
+
+def test_generate_tells_about_a_small_face_and_an_empty_prompt(tmp_path, capsys, portrait_closed, speech_short):
+    """Warnings from the stages (here the crop's and the prompt's) reach the user as one line each."""
+    from PIL import Image
+
+    small = tmp_path / "small.png"
+    Image.open(portrait_closed).resize((96, 96)).save(small)
+    code, out, err = _run(["generate", "--image", str(small), "--audio", str(speech_short), "--prompt", "",
+                           "--size", "256", "--quiet", "--out", str(tmp_path / "o.mp4")], capsys)
+    assert code == 0 and out.strip().endswith("o.mp4")
+    lines = [line for line in err.splitlines() if line]
+    assert any(line.startswith("emocast: warning: the face is small in the photo") for line in lines)
+    assert any(line.startswith("emocast: warning: the prompt is empty") for line in lines)
+    assert all(line.startswith("emocast: warning: ") for line in lines)

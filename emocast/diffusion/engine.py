@@ -99,9 +99,9 @@ def generate_diffusion(
     work = max(side, int(round(options.size / side)) * side)
     portrait = load_portrait(image)
     face = detect_face(portrait)
-    for warning in face.warnings:
-        logger.warning(warning)
     crop = crop_face(face, work)
+    for warning in crop.warnings:  # the face's own + the crop's (edge, small)
+        logger.warning(warning)
     embedding = face_embedder(crop.image, crop.landmarks)
     masks = region_masks(crop.landmarks, (work, work))
     stacked = np.stack([masks["pose"], masks["expression"], masks["lip"]])  # full / face / lip order
