@@ -188,6 +188,7 @@ class GenerateResult:
     video: Path
     plan: Any  # emocast.emotion.plan.EmotionPlan
     curve: tuple[Any, Any, list[str]]  # (times s, intensity 0..1, emotion per sample)
+    warnings: list[str]  # what the stages warned about (several faces, closed eyes, a small face, ...)
 
 
 def make_options(
@@ -244,12 +245,37 @@ def run_generate(
     import emocast
 
     stage_progress = StageProgress(report or (lambda fraction, description: None))
-    video = _generate_call(options)(
-        image, audio, prompt, out=out_dir / name, options=options, progress=stage_progress
-    )
+    with stage_warnings() as warnings:
+        video = _generate_call(options)(
+            image, audio, prompt, out=out_dir / name, options=options, progress=stage_progress
+        )
     plan = emocast.analyze_prompt(prompt, intensity=options.intensity)
     curve = intensity_curve(plan, audio, options)
-    return GenerateResult(video=Path(video), plan=plan, curve=curve)
+    return GenerateResult(video=Path(video), plan=plan, curve=curve,
+                          warnings=[w for w in dict.fromkeys(warnings) if w not in plan.warnings])
+
+
+@contextmanager
+def stage_warnings() -> Iterator[list[str]]:
+    """Collect the warnings emocast's stages log on this thread while the block runs (other
+    requests' threads keep theirs), so the page can show them."""
+    import threading
+
+    found: list[str] = []
+    thread = threading.get_ident()
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == thread:
+                found.append(record.getMessage())
+
+    handler = _Collect(logging.WARNING)
+    library = logging.getLogger("emocast")
+    library.addHandler(handler)
+    try:
+        yield found
+    finally:
+        library.removeHandler(handler)
 
 
 def generate_handler(
@@ -273,7 +299,8 @@ def generate_handler(
         options = make_options(intensity, engine, size, fps, head_motion, blink, voice_strength, seed, keep_frame)
         progress(0.0, desc="Starting")
         result = run_generate(image, audio, prompt, options, new_request_dir(), gradio_report(progress))
-        return str(result.video), describe_plan(result.plan), intensity_figure(*result.curve, title=result.plan.emotion)
+        text = describe_plan(result.plan) + "".join(f"\n\n⚠️ {warning}" for warning in result.warnings)
+        return str(result.video), text, intensity_figure(*result.curve, title=result.plan.emotion)
 
 
 def check_uploads(image: str | None, audio: str | None, prompt: str | None) -> tuple[str, str, str]:

@@ -283,3 +283,14 @@ def test_old_request_folders_are_cleaned_up():
     os.utime(old, (stale, stale))
     newest = h.new_request_dir()
     assert not old.exists() and fresh.exists() and newest.parent == h.output_root()
+
+
+def test_stage_warnings_show_in_the_page(tmp_path, speech):
+    """A face at the photo's edge: the crop's warning appears under the plan, once."""
+    from PIL import Image
+
+    edge = tmp_path / "edge.png"
+    picture = Image.open(PORTRAIT)
+    picture.crop((0, 0, picture.width, int(picture.height * 0.62))).save(edge)  # cut just below the chin
+    _, plan_markdown, _ = _generate(str(edge), str(speech))
+    assert plan_markdown.count("⚠️ the face is close to the photo's edge") == 1
