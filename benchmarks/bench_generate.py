@@ -8,6 +8,7 @@ run is a fresh subprocess so peak RSS is that run's own.
 
     python benchmarks/bench_generate.py            # 60 s clip
     python benchmarks/bench_generate.py --long     # + 10-minute clip
+    python benchmarks/bench_generate.py --repeat 5 # 60 s clip five times: median / min / max
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--fps", type=int, default=25)
     parser.add_argument("--long", action="store_true", help="also run a 10-minute clip")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each clip (fresh processes); prints each and the median/min/max RTF")
     parser.add_argument("--_child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._child:
@@ -77,16 +80,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for seconds in lengths:
             audio = make_clip(seconds, Path(tmp) / f"speech_{int(seconds)}s.wav")
-            proc = subprocess.run(
-                [sys.executable, __file__, "--_child", str(audio), "--size", str(args.size), "--fps", str(args.fps)],
-                capture_output=True, text=True, check=True,
-            )
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
-            print(f"clip {r['duration_s']:.0f} s, {r['frames']} frames at {args.size}^2 {args.fps} fps")
-            for stage, rtf in r["stages_rtf"].items():
-                print(f"  {stage:<8s} RTF {rtf:.4f}  ({rtf * r['duration_s'] * 1000 / r['frames']:.2f} ms/frame)")
-            print(f"  overall  RTF {r['rtf']:.3f}  ({r['total_s']:.1f} s; CPU {r['cpu_s']:.1f} s)  "
-                  f"peak RSS {r['peak_rss_mb']:.0f} MB + helper process {r['helper_rss_mb']:.0f} MB")
+            rtfs = []
+            for _ in range(max(1, args.repeat)):
+                proc = subprocess.run(
+                    [sys.executable, __file__, "--_child", str(audio), "--size", str(args.size), "--fps", str(args.fps)],
+                    capture_output=True, text=True, check=True,
+                )
+                r = json.loads(proc.stdout.strip().splitlines()[-1])
+                rtfs.append(r["rtf"])
+                print(f"clip {r['duration_s']:.0f} s, {r['frames']} frames at {args.size}^2 {args.fps} fps")
+                for stage, rtf in r["stages_rtf"].items():
+                    print(f"  {stage:<8s} RTF {rtf:.4f}  ({rtf * r['duration_s'] * 1000 / r['frames']:.2f} ms/frame)")
+                print(f"  overall  RTF {r['rtf']:.3f}  ({r['total_s']:.1f} s; CPU {r['cpu_s']:.1f} s)  "
+                      f"peak RSS {r['peak_rss_mb']:.0f} MB + helper process {r['helper_rss_mb']:.0f} MB")
+            if len(rtfs) > 1:
+                rtfs.sort()
+                median = (rtfs[(len(rtfs) - 1) // 2] + rtfs[len(rtfs) // 2]) / 2
+                print(f"{seconds:.0f} s clip over {len(rtfs)} runs: RTF median {median:.3f}, min {rtfs[0]:.3f}, "
+                      f"max {rtfs[-1]:.3f}; {sum(x <= 0.25 for x in rtfs)} of {len(rtfs)} at or under 0.25")
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores "
               "(other work on the machine slows every figure)")
 
