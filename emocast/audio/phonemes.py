@@ -46,8 +46,8 @@ def is_silence(phone: str) -> bool:
     return phone in SILENCE_PHONES or phone.startswith("+") or phone.startswith("<")
 
 
-_used_decoders: dict[int, bool] = {}  # id(decoder) -> has decoded since it was built or reset
 _decoder_lock = threading.Lock()  # one decoder per process: the app may generate on several threads
+_decoder_used = False  # it has decoded since it was built or reset (guarded by _decoder_lock)
 
 
 @functools.lru_cache(maxsize=1)
@@ -164,7 +164,7 @@ class PhoneJob:
     def close(self) -> None:
         """Stop the helper process if the phones are no longer wanted (result() does it itself)."""
         if self._helper is not None:
-            self._helper.__exit__(None, None, None)
+            self._helper.close()
             self._helper = None
 
     def result(self) -> list[Phone]:
@@ -185,12 +185,13 @@ def _decode_pieces(pieces: list[tuple[float, np.ndarray]]) -> list[Phone]:
     decoder that has been used is reset first (~0.13 s): the same clip then always gives the same
     phones, however many clips this process decoded earlier (the app).
     """
+    global _decoder_used
     phones: list[Phone] = []
     with _decoder_lock:  # utterances of two threads must not interleave on the one decoder
         decoder = _decoder()
-        if _used_decoders.get(id(decoder)):
+        if _decoder_used:
             decoder.reinit()
-        _used_decoders[id(decoder)] = bool(pieces)
+        _decoder_used = bool(pieces)
         for offset, pcm in pieces:
             try:
                 decoder.start_utt()
@@ -256,14 +257,18 @@ class _Helper:
             return None
         return [(float(a), float(b), str(p)) for a, b, p in json.loads(out)]
 
-    def __enter__(self) -> "_Helper":
-        return self
-
-    def __exit__(self, *exc) -> None:
+    def close(self) -> None:
+        """Stop the process if it still runs and remove its files."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.communicate()
         self._dir.cleanup()
+
+    def __enter__(self) -> "_Helper":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _helper_main(path: str) -> None:

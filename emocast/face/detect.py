@@ -116,11 +116,11 @@ def detect_face(image: np.ndarray, source: str = "the image") -> FaceGeometry:
 
 def eye_openings(landmarks: np.ndarray) -> tuple[float, float]:
     """(right, left) eye: gap between the middles of the lids / corner-to-corner width."""
-    from emocast.face import landmarks as L
+    from emocast.face import landmarks as lm
 
+    pts = np.asarray(landmarks, np.float64)[:, :2]
     out = []
-    for upper, lower in ((L.RIGHT_EYE_UPPER, L.RIGHT_EYE_LOWER), (L.LEFT_EYE_UPPER, L.LEFT_EYE_LOWER)):
-        pts = np.asarray(landmarks, np.float64)[:, :2]
+    for upper, lower in ((lm.RIGHT_EYE_UPPER, lm.RIGHT_EYE_LOWER), (lm.LEFT_EYE_UPPER, lm.LEFT_EYE_LOWER)):
         mid = len(upper) // 2
         width = np.linalg.norm(pts[upper[0]] - pts[upper[-1]])
         out.append(float(np.linalg.norm(pts[upper[mid]] - pts[lower[mid]]) / max(width, 1e-6)))
