@@ -44,7 +44,7 @@ def main() -> None:
         sf.write(str(clip), looped, 16000)
 
         t0 = time.perf_counter()
-        import scipy.ndimage, scipy.signal  # noqa: F401, E401  one-time imports, not per clip
+        import scipy.ndimage  # noqa: F401  one-time import, not per clip
 
         _decoder()  # model load, once per process
         print(f"one-time imports + PocketSphinx model load: {time.perf_counter() - t0:.2f} s")

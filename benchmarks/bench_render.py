@@ -3,7 +3,7 @@
 Usage: python benchmarks/bench_render.py [--size 512] [--frames 250] [--head-motion 0.7] [--repeats 3]
                                          [--portrait assets/portraits/hdtf_speaker.jpg] [--exact]
 
-Prints ms/frame for each per-frame step (mesh, shading, coarse map, remap, mouth), the one-off
+Prints ms/frame for each per-frame step (mesh, shading, coarse map, remap, mouth, eye pass), the one-off
 precomputation, the whole stage through render_frames, the peak RSS, and the load average. The
 machine may be shared: each frame is timed `--repeats` times and the fastest pass is kept (wall
 clock), which is what the code costs when it has a core to itself. `--exact` times the reference
@@ -64,7 +64,7 @@ def main() -> None:
     r = FrameRenderer(crop, motion, exact=args.exact)
     t_pre = time.perf_counter() - t0
 
-    names = ("mesh", "shading", "coarse_map", "remap", "mouth")
+    names = ("mesh", "shading", "coarse_map", "remap", "mouth", "eyes")
     steps = np.full((len(names), n), np.inf)
     whole = np.full(n, np.inf)
     for _ in range(args.repeats):
@@ -85,7 +85,9 @@ def main() -> None:
             jaw_px = float(motion.weights[i, r.jaw_col]) * r.jaw_px_per_unit
             draw_mouth(frame, mesh, rest, jaw_px, r.iod, r.lip_rgb, r.skin_level)
             f = time.perf_counter()
-            steps[:, i] = np.minimum(steps[:, i], (b - a, c - b, d - c, e - d, f - e))
+            r.eyes.draw(frame, mesh)
+            g = time.perf_counter()
+            steps[:, i] = np.minimum(steps[:, i], (b - a, c - b, d - c, e - d, f - e, g - f))
             a = time.perf_counter()
             r.render(i)
             whole[i] = min(whole[i], time.perf_counter() - a)
