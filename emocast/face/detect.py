@@ -17,8 +17,11 @@ normalised depth in the same scale as x; smaller is nearer the camera).
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 import threading
+import types
 
 import numpy as np
 
@@ -185,8 +188,7 @@ def _model(name: str):
     """Cached MediaPipe graph; callers hold _lock."""
     if name not in _models:
         os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ start-up chatter
-        import mediapipe as mp
-
+        mp = _import_mediapipe()
         if name == "mesh":
             _models[name] = mp.solutions.face_mesh.FaceMesh(
                 static_image_mode=True, refine_landmarks=True, max_num_faces=MAX_FACES, min_detection_confidence=0.5
@@ -196,6 +198,42 @@ def _model(name: str):
                 model_selection=1, min_detection_confidence=MIN_DETECTION_SCORE
             )
     return _models[name]
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module while MediaPipe is imported; the real one is imported on first use."""
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        with _lock:  # held while the stand-ins are in sys.modules
+            real = importlib.import_module(self.__name__)
+        return getattr(real, attr)
+
+
+def _import_mediapipe():
+    """Import MediaPipe without importing matplotlib (0.8 s of a short clip's start-up).
+
+    `mediapipe` imports all its solutions, and their drawing helpers import matplotlib.pyplot at
+    import time, for a 3-D plotting function this package never calls. While MediaPipe is imported,
+    stand-ins take matplotlib's place in sys.modules; they are removed right after, so any later
+    `import matplotlib` is the real one, and MediaPipe's own reference imports it on first use.
+    Callers hold _lock.
+    """
+    if "matplotlib" in sys.modules or "mediapipe" in sys.modules:
+        import mediapipe
+
+        return mediapipe
+    stand_ins = {name: _Deferred(name) for name in ("matplotlib", "matplotlib.pyplot")}
+    stand_ins["matplotlib"].pyplot = stand_ins["matplotlib.pyplot"]
+    sys.modules.update(stand_ins)
+    try:
+        import mediapipe
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+    return mediapipe
 
 
 def _run_mesh(image: np.ndarray) -> list[np.ndarray]:

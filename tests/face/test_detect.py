@@ -1,5 +1,8 @@
 """detect_face on the bundled portraits and on pictures made from them."""
 
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -140,3 +143,25 @@ def test_closed_eyes_in_the_photo_are_warned_about(talking_head_video, faces):
     assert any("eyes look closed" in w for w in face.warnings)
     for name in ("astronaut", "speaker"):  # open eyes: well above the threshold, no warning
         assert min(eye_openings(faces[name].landmarks)) > 2 * MIN_EYE_OPENING
+
+
+def test_mediapipe_is_imported_without_matplotlib(portrait_paths):
+    # MediaPipe's drawing helpers import matplotlib.pyplot (0.8 s) at import time; detection must not
+    # pay for it, and a later real import of matplotlib must still work, MediaPipe's reference too
+    code = f"""
+import sys
+from emocast.face.detect import detect_face
+from emocast.face.image import load_portrait
+face = detect_face(load_portrait({str(portrait_paths['astronaut'])!r}))
+assert face.landmarks.shape[0] == 478
+assert "matplotlib" not in sys.modules, "detection imported matplotlib"
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from mediapipe.python.solutions import drawing_utils
+assert drawing_utils.plt.figure is plt.figure
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")
