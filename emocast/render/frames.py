@@ -20,8 +20,8 @@ import numpy as np
 from emocast.face.geometry import FaceGeometry
 from emocast.motion import topology as T
 from emocast.motion.sequence import MotionSequence
-from emocast.render.mouth import draw_mouth
-from emocast.render.shading import ShadingMaps
+from emocast.render.mouth import draw_lip_line, draw_mouth
+from emocast.render.shading import ShadingMaps, repaints_lips
 from emocast.render.warp import WarpField, warp_image
 
 
@@ -65,6 +65,8 @@ class FrameRenderer:
         self.warp = WarpField.build(self.image.shape[:2], motion.source, self.iod)
         self.shading = ShadingMaps.build(self.image.shape[:2], motion)
         self.lip_rgb, self.skin_level = _colours(self.image, motion.source)
+        # repainted lips (a laughing photo) lost their own seam: it is drawn on each frame
+        self.lip_line = repaints_lips(motion.source, motion.frame, self.shading.smile)
         from emocast.render.eyes import EyePainter
 
         self.eyes = EyePainter.build(self.image, motion.source, self.iod)
@@ -83,6 +85,8 @@ class FrameRenderer:
         else:
             frame = self.warp.warp(source, targets)
         jaw_px = float(motion.weights[i, self.jaw_col]) * self.jaw_px_per_unit
+        if self.lip_line:
+            draw_lip_line(frame, mesh, self.iod, self.lip_rgb)
         draw_mouth(frame, mesh, motion.rest_at(i), jaw_px, self.iod, self.lip_rgb, self.skin_level)
         self.eyes.draw(frame, mesh)  # sclera where a raised upper lid uncovers the eyeball (AU5)
         return frame

@@ -28,17 +28,63 @@ TOOTH_EDGES_IOD = (0.0, 0.085, 0.16, 0.22, 0.265)  # tooth boundaries from the m
 TEETH_RGB = np.array([236.0, 229.0, 214.0])
 TONGUE_RGB = np.array([165.0, 78.0, 82.0])
 MIN_OPEN_PX2 = 2.0  # polygon area (pixels^2) below which the mouth counts as closed
+# ... and its mean height (area / width): closed contours that do not quite meet leave a sliver whose
+# anti-aliased edges would be drawn as a grey seam with teeth
+MIN_OPEN_GAP_PX = 0.5
+LIP_LINE_IOD = 0.012  # width of the line where closed lips meet (drawn only on repainted lips)
+LIP_LINE_SHADE = 0.5  # its colour: the lip colour times this
+LIP_LINE_OPACITY = 0.75
+LIP_LINE_FADE_IOD = 0.03  # the line is gone where the lips are this far apart
 
 
 _POLYGON_INDEX = np.array(MOUTH_POLYGON)
 # tooth boundaries as offsets from the midline in IOD, both sides (the arch shortens the far ones)
 _GAP_OFFSETS_IOD = np.array([sign * e * (1.0 - 0.25 * (e / 0.27)) for e in TOOTH_EDGES_IOD for sign in (-1.0, 1.0)])
 _LIP_UPPER = list(T.LIP_INNER_UPPER)
+_LIP_LOWER = list(T.LIP_INNER_LOWER)
 
 
 def mouth_area(mesh: np.ndarray) -> float:
     """Area of the inner-lip polygon of a (478, 2+) mesh in pixels^2."""
     return _area(np.asarray(mesh, np.float64)[_POLYGON_INDEX, :2])
+
+
+def mouth_is_open(mesh: np.ndarray) -> bool:
+    """Whether the lips of a (478, 2+) pixel mesh are apart enough to draw the mouth interior."""
+    mesh = np.asarray(mesh, np.float64)
+    area = _area(mesh[_POLYGON_INDEX, :2])
+    width = max(float(np.linalg.norm(mesh[T.INNER_CORNERS[1], :2] - mesh[T.INNER_CORNERS[0], :2])), 1.0)
+    return area >= MIN_OPEN_PX2 and area / width >= MIN_OPEN_GAP_PX
+
+
+def draw_lip_line(frame: np.ndarray, mesh: np.ndarray, iod: float, lip_rgb: np.ndarray) -> None:
+    """Draw the line where closed lips meet, along the upper inner lip contour, in place.
+
+    For portraits whose lips were repainted (render/shading.py: a laughing mouth): their own seam
+    is gone, and a painted one would not land on the closed mouth's seam. The line fades out where
+    the lips part (there the mouth interior is drawn instead).
+    """
+    mesh = np.asarray(mesh, np.float64)
+    pts = mesh[_LIP_UPPER, :2]
+    h, w = frame.shape[:2]
+    x0, y0 = max(math.floor(pts[:, 0].min()) - 3, 0), max(math.floor(pts[:, 1].min()) - 3, 0)
+    x1, y1 = min(math.ceil(pts[:, 0].max()) + 4, w), min(math.ceil(pts[:, 1].max()) + 4, h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    xs = np.arange(x0, x1, dtype=np.float64)
+    gap = _curve(mesh[_LIP_LOWER, :2], xs) - _curve(pts, xs)  # per column, pixels
+    closed = np.clip(1.0 - gap / max(LIP_LINE_FADE_IOD * iod, 1.0), 0.0, 1.0).astype(np.float32)
+    if not closed.any():
+        return
+    shift = 3
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    line = np.round((pts - [x0, y0]) * (1 << shift)).astype(np.int32)
+    cv2.polylines(mask, [line], False, 255, max(1, round(LIP_LINE_IOD * iod)), cv2.LINE_AA, shift)
+    a = mask.astype(np.float32) * (np.float32(LIP_LINE_OPACITY / 255.0) * closed)[None, :]
+    roi = frame[y0:y1, x0:x1]
+    colour = np.empty(roi.shape, np.float32)
+    colour[...] = np.asarray(lip_rgb, np.float32) * np.float32(LIP_LINE_SHADE)
+    np.copyto(roi, cv2.blendLinear(roi.astype(np.float32), colour, 1.0 - a, a), casting="unsafe")
 
 
 def _area(p: np.ndarray) -> float:
@@ -62,9 +108,9 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
         skin_level: 0..1 overall brightness of the face, to light the teeth like the skin.
     """
     mesh = np.asarray(mesh, np.float64)
-    poly = mesh[_POLYGON_INDEX, :2]
-    if _area(poly) < MIN_OPEN_PX2:
+    if not mouth_is_open(mesh):
         return
+    poly = mesh[_POLYGON_INDEX, :2]
     h, w = frame.shape[:2]
     (lo_x, lo_y), (hi_x, hi_y) = poly.min(0).tolist(), poly.max(0).tolist()
     x0, y0 = max(math.floor(lo_x) - 2, 0), max(math.floor(lo_y) - 2, 0)

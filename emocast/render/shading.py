@@ -131,6 +131,7 @@ FLATTEN_SPOTS = (
 # past them); slightly parted lips keep their own texture (the renderer already covers the gap)
 REPAINT_SMILE = 0.5  # fitted source AU12
 REPAINT_GAP_IOD = 0.08  # gap between the inner lip centres
+SEAM_SHADE = 0.82  # repainted lips' shade (x their colour) at the seam; 0.94 at the upper lip's outer edge
 
 
 def neutral_appearance(image: np.ndarray, landmarks: np.ndarray, frame, smile: float) -> np.ndarray:
@@ -144,10 +145,8 @@ def neutral_appearance(image: np.ndarray, landmarks: np.ndarray, frame, smile: f
     """
     out = image
     pts = np.asarray(landmarks, np.float64)[:, :2]
-    iod = frame.iod
-    gap = float(np.linalg.norm(pts[T.STOMION_LOWER] - pts[T.STOMION_UPPER])) / iod
-    if gap > REPAINT_GAP_IOD and smile > REPAINT_SMILE:
-        out = _paint_over_teeth(out, pts, iod)
+    if repaints_lips(pts, frame, smile):
+        out = _paint_over_teeth(out, pts, frame.iod)
     if smile > 0.05:
         out = _flatten_cheeks(out, pts, frame, min(smile, 1.0) * SMILE_FLATTEN)
     return out
@@ -160,10 +159,12 @@ def _poly_mask(shape, polygon: np.ndarray) -> np.ndarray:
 
 
 def _paint_over_teeth(image: np.ndarray, pts: np.ndarray, iod: float) -> np.ndarray:
-    """Repaint parted lips as smooth closed-lip shading: lip colour graded across each lip, a dark
-    band where the inner contours are (it becomes the line between the lips once the warp closes
-    them), nothing left of the teeth. Landmarks of a laughing mouth are loose, so the whole lip
-    area is repainted (feathered at its outer edge), not only the gap."""
+    """Repaint parted lips as smooth closed lips: each lip in its own colour from the photo, graded
+    across the lip, the gap between them (teeth) filled with the colour of the lip it will belong to
+    once the warp closes the mouth. No line is painted here: where the lips meet in a frame is drawn
+    on the frame (`draw_lip_line`), since the loose landmarks of a laughing mouth would put a
+    painted line off the closed mouth's seam. The whole lip area is repainted (feathered at its
+    outer edge), not only the gap."""
     h, w = image.shape[:2]
     outer = pts[list(T.LIP_OUTER_UPPER) + list(T.LIP_OUTER_LOWER[-2:0:-1])]
     x0, y0 = np.maximum(np.floor(outer.min(0)).astype(int) - 6, 0)
@@ -174,11 +175,21 @@ def _paint_over_teeth(image: np.ndarray, pts: np.ndarray, iod: float) -> np.ndar
     inner = _poly_mask(size, p[T.inner_mouth_polygon()]) > 127
     rgb = image[y0:y1, x0:x1].astype(np.float32)
     band = (lips > 0.5) & ~inner
-    redness = (rgb[..., 0] - rgb[..., 1]) / (rgb.sum(-1) + 1.0)
     if band.sum() < 10:
         return image
-    reddest = band & (redness >= np.percentile(redness[band], 50))
-    lip_rgb = np.median(rgb[reddest], axis=0)
+    redness = (rgb[..., 0] - rgb[..., 1]) / (rgb.sum(-1) + 1.0)
+    ys = np.arange(size[0], dtype=np.float32)[:, None]
+    stomion = (p[T.STOMION_UPPER] + p[T.STOMION_LOWER]) / 2
+    mid_v = np.interp(np.arange(size[1]), *_sorted_xy(np.stack([p[T.MOUTH_CORNERS[0]], stomion,
+                                                                p[T.MOUTH_CORNERS[1]]])))[None, :]
+    upper = ys < mid_v  # upper lip above the slit line through the corners and the lip centre
+    # each lip's colour: the redder half of its own pixels (teeth and skin at its loose edges are not red)
+    colours = []
+    for part in (band & upper, band & ~upper):
+        pick = part if part.sum() >= 10 else band
+        reddest = pick & (redness >= np.percentile(redness[pick], 50))
+        colours.append(np.median(rgb[reddest], axis=0))
+    up_rgb, lo_rgb = colours
 
     def distance_to(contour) -> np.ndarray:
         canvas = np.full(size, 255, np.uint8)
@@ -187,28 +198,29 @@ def _paint_over_teeth(image: np.ndarray, pts: np.ndarray, iod: float) -> np.ndar
 
     d_ou, d_iu = distance_to(T.LIP_OUTER_UPPER), distance_to(T.LIP_INNER_UPPER)
     d_ol, d_il = distance_to(T.LIP_OUTER_LOWER), distance_to(T.LIP_INNER_LOWER)
-    ys = np.arange(size[0], dtype=np.float32)[:, None]
-    stomion = (p[T.STOMION_UPPER] + p[T.STOMION_LOWER]) / 2
-    mid_v = np.interp(np.arange(size[1]), *_sorted_xy(np.stack([p[T.MOUTH_CORNERS[0]], stomion,
-                                                                p[T.MOUTH_CORNERS[1]]])))[None, :]
-    upper = ys < mid_v  # upper lip above the slit line through the corners and the lip centre
-    t_up = d_ou / (d_ou + d_iu + 1e-3)  # 0 at the outer edge .. 1 at the inner contour
-    t_lo = d_il / (d_il + d_ol + 1e-3)  # 0 at the inner contour .. 1 at the outer edge
-    shade = np.where(upper, 0.92 - 0.22 * t_up, 0.78 + 0.3 * np.sin(np.pi * np.clip(t_lo, 0, 1)) ** 0.7)
-    # the slit: dark where the lips meet (the inner polygon collapses onto it)
-    slit = np.exp(-0.5 * (np.minimum(d_iu, d_il) / max(0.012 * iod, 0.6)) ** 2)
-    # inside the gap (it should collapse, but a coarse warp may leave some): lip, split by a dark line
-    slit_mid = np.exp(-0.5 * ((ys - mid_v) / max(0.015 * iod, 0.8)) ** 2)
-    gap_shade = np.where(upper, 0.72, 0.8) * (1.0 - 0.45 * slit_mid)
-    shade = np.where(inner, gap_shade, shade * (1.0 - 0.3 * slit))
-    painted = lip_rgb[None, None, :] * shade[..., None]
+    t_up = np.where(inner, 1.0, d_ou / (d_ou + d_iu + 1e-3))  # 0 at the outer edge .. 1 at the inner contour
+    t_lo = np.where(inner, 0.0, d_il / (d_il + d_ol + 1e-3))  # 0 at the inner contour .. 1 at the outer edge
+    # one continuous shade: the upper lip a little darker towards the seam (it turns inwards), the
+    # lower lip lit in its middle (rounded), the gap at the seam's level; no edge for the warp to break
+    shade = np.where(upper, 0.94 - 0.12 * t_up, SEAM_SHADE + 0.14 * np.sin(np.pi * np.clip(t_lo, 0, 1)) ** 0.7)
+    shade = np.where(inner, SEAM_SHADE, shade)
+    # each lip's own colour, blended over a wide band around the slit line (the gap's two halves)
+    split = np.clip((ys - mid_v) / max(0.06 * iod, 1.0) + 0.5, 0.0, 1.0)[..., None]
+    painted = shade[..., None] * (up_rgb * (1.0 - split) + lo_rgb * split)
     # keep a little of the photo's fine texture where it is lip (not teeth), for realism
     detail = rgb - cv2.GaussianBlur(rgb, (0, 0), 1.2)
-    painted += 0.5 * detail * (band & (redness > 0.5 * float(np.median(redness[reddest]))))[..., None]
+    painted += 0.5 * detail * (band & (redness > 0.5 * float(np.median(redness[band]))))[..., None]
     alpha = cv2.GaussianBlur(lips, (0, 0), max(0.01 * iod, 0.7))[..., None]
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(rgb * (1 - alpha) + painted * alpha, 0, 255).astype(np.uint8)
     return out
+
+
+def repaints_lips(landmarks: np.ndarray, frame, smile: float) -> bool:
+    """Whether neutral_appearance repaints this portrait's lips (a laughing mouth showing teeth)."""
+    pts = np.asarray(landmarks, np.float64)[:, :2]
+    gap = float(np.linalg.norm(pts[T.STOMION_LOWER] - pts[T.STOMION_UPPER])) / frame.iod
+    return gap > REPAINT_GAP_IOD and smile > REPAINT_SMILE
 
 
 def _sorted_xy(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -131,3 +131,42 @@ def test_still_head_matches_the_reference_and_keeps_the_corners(hdtf):
     # the corners of the picture are far from the face: copied, not resampled
     for frame in frames:
         assert np.array_equal(frame[:24, :24], crop.image[:24, :24])
+
+
+def test_laughing_photo_gets_closed_lips_with_one_seam(astronaut):
+    # the astronaut laughs with her teeth showing: her lips are repainted closed and the line where
+    # they meet is drawn on the frame, along the closed mouth's seam; no sliver of mouth interior
+    # (a grey band with teeth) is drawn where the closed contours do not quite meet
+    from emocast.face.crop import crop_face
+
+    crop = crop_face(astronaut[0], 512)  # the product's default size (a sliver is wider in pixels)
+    frame, mesh = _one_frame(crop, {})
+    grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(float)
+    iod = float(np.linalg.norm(mesh[T.EYE_CORNERS[0][0], :2] - mesh[T.EYE_CORNERS[1][0], :2])) / 1.6
+    seam = mesh[list(T.LIP_INNER_UPPER[2:-2]), :2]  # the middle of the seam, away from the corners
+    lip_rows = []
+    for dy in (-0.05, 0.05):  # inside the upper and the lower lip
+        pts = np.round(seam + [0.0, dy * iod]).astype(int)
+        lip_rows.append(grey[pts[:, 1], pts[:, 0]])
+    on_seam = [min(grey[int(round(y)) + k, int(round(x))] for k in (-1, 0, 1)) for x, y in seam]
+    lips = np.mean(lip_rows)
+    assert np.median(on_seam) < lips - 12, "no line where the lips meet"
+    # the lips themselves are smooth: no dark contour lines left on them from the laughing mouth
+    assert np.all(np.abs(lip_rows[0] - np.median(lip_rows[0])) < 35)
+    outer = mesh[list(T.LIP_OUTER_UPPER) + list(T.LIP_OUTER_LOWER[-2:0:-1])]
+    pixels = _grey_in_polygon(frame, outer)
+    assert pixels.min() > 0.25 * np.median(pixels), "a dark sliver of mouth interior between closed lips"
+
+
+def test_a_sliver_between_closed_lips_is_not_an_open_mouth(hdtf):
+    from emocast.render.mouth import mouth_is_open
+
+    _, crop = hdtf
+    _, mesh = _one_frame(crop, {})
+    lower = list(T.LIP_INNER_LOWER[1:-1])
+    sliver = mesh.copy()
+    sliver[lower, 1] += 0.08  # contours 0.08 px apart: area above 2 px^2 on a wide mouth, no real gap
+    assert mouth_area(sliver) > 2.0 and not mouth_is_open(sliver)
+    parted = mesh.copy()
+    parted[lower, 1] += 3.0
+    assert mouth_is_open(parted)

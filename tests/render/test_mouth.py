@@ -55,7 +55,7 @@ def _reference_draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray,
         lip_rgb: (3,) mean lip colour of the portrait.
         skin_level: 0..1 overall brightness of the face, to light the teeth like the skin.
     """
-    if M.mouth_area(mesh) < M.MIN_OPEN_PX2:
+    if not M.mouth_is_open(mesh):
         return
     h, w = frame.shape[:2]
     poly = np.asarray(mesh, np.float64)[M.MOUTH_POLYGON, :2]
