@@ -198,8 +198,8 @@ def _paint_over_teeth(image: np.ndarray, pts: np.ndarray, iod: float) -> np.ndar
 
     d_ou, d_iu = distance_to(T.LIP_OUTER_UPPER), distance_to(T.LIP_INNER_UPPER)
     d_ol, d_il = distance_to(T.LIP_OUTER_LOWER), distance_to(T.LIP_INNER_LOWER)
-    t_up = np.where(inner, 1.0, d_ou / (d_ou + d_iu + 1e-3))  # 0 at the outer edge .. 1 at the inner contour
-    t_lo = np.where(inner, 0.0, d_il / (d_il + d_ol + 1e-3))  # 0 at the inner contour .. 1 at the outer edge
+    t_up = d_ou / (d_ou + d_iu + 1e-3)  # 0 at the outer edge .. 1 at the inner contour
+    t_lo = d_il / (d_il + d_ol + 1e-3)  # 0 at the inner contour .. 1 at the outer edge
     # one continuous shade: the upper lip a little darker towards the seam (it turns inwards), the
     # lower lip lit in its middle (rounded), the gap at the seam's level; no edge for the warp to break
     shade = np.where(upper, 0.94 - 0.12 * t_up, SEAM_SHADE + 0.14 * np.sin(np.pi * np.clip(t_lo, 0, 1)) ** 0.7)
