@@ -20,7 +20,7 @@ import numpy as np
 from emocast.face.geometry import FaceGeometry
 from emocast.motion import topology as T
 from emocast.motion.sequence import MotionSequence
-from emocast.render.mouth import draw_lip_line, draw_mouth
+from emocast.render.mouth import LUMA, REFERENCE_SKIN_RGB, draw_lip_line, draw_mouth
 from emocast.render.shading import ShadingMaps, repaints_lips
 from emocast.render.warp import WarpField, warp_image
 
@@ -64,7 +64,7 @@ class FrameRenderer:
         self.iod = motion.frame.iod
         self.warp = WarpField.build(self.image.shape[:2], motion.source, self.iod)
         self.shading = ShadingMaps.build(self.image.shape[:2], motion)
-        self.lip_rgb, self.skin_level = _colours(self.image, motion.source)
+        self.lip_rgb, self.skin_level, self.skin_rgb = _colours(self.image, motion.source)
         # repainted lips (a laughing photo) lost their own seam: it is drawn on each frame
         self.lip_line = repaints_lips(motion.source, motion.frame, self.shading.smile)
         from emocast.render.eyes import EyePainter
@@ -87,7 +87,7 @@ class FrameRenderer:
         jaw_px = float(motion.weights[i, self.jaw_col]) * self.jaw_px_per_unit
         if self.lip_line:
             draw_lip_line(frame, mesh, self.iod, self.lip_rgb)
-        draw_mouth(frame, mesh, motion.rest_at(i), jaw_px, self.iod, self.lip_rgb, self.skin_level)
+        draw_mouth(frame, mesh, motion.rest_at(i), jaw_px, self.iod, self.lip_rgb, self.skin_level, self.skin_rgb)
         self.eyes.draw(frame, mesh)  # sclera where a raised upper lid uncovers the eyeball (AU5)
         return frame
 
@@ -109,8 +109,8 @@ def _cover_mouth(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return out
 
 
-def _colours(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, float]:
-    """Mean lip colour (RGB) and the face's brightness 0..1 (cheeks), for the mouth interior."""
+def _colours(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """Mean lip colour (RGB), the face's brightness 0..1 and mean colour (cheeks), for the mouth interior."""
     h, w = image.shape[:2]
     mask = np.zeros((h, w), np.uint8)
     lower = np.asarray(landmarks, np.float64)[list(T.LIP_OUTER_LOWER) + list(T.LIP_INNER_LOWER[::-1]), :2]
@@ -124,5 +124,6 @@ def _colours(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, floa
         patch = image[max(y - r, 0): y + r + 1, max(x - r, 0): x + r + 1]
         if patch.size:
             values.append(patch.reshape(-1, 3).mean(0))
-    luminance = float(np.mean([0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2] for v in values])) if values else 150.0
-    return lip_rgb.astype(np.float64), float(np.clip(luminance / 200.0, 0.2, 1.0))
+    skin_rgb = np.mean(values, axis=0) if values else REFERENCE_SKIN_RGB * (150.0 / float(REFERENCE_SKIN_RGB @ LUMA))
+    luminance = float(skin_rgb @ LUMA)
+    return lip_rgb.astype(np.float64), float(np.clip(luminance / 200.0, 0.2, 1.0)), skin_rgb.astype(np.float64)

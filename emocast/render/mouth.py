@@ -25,8 +25,16 @@ UPPER_TOOTH_IOD = 0.17  # incisor crown length (~10 mm): how much a raised lip c
 LOWER_TOOTH_IOD = 0.085
 OVERBITE_IOD = 0.035  # lower incisor tips sit this far above the upper tips when the jaw is closed
 TOOTH_EDGES_IOD = (0.0, 0.085, 0.16, 0.22, 0.265)  # tooth boundaries from the midline (projected)
-TEETH_RGB = np.array([236.0, 229.0, 214.0])
+TEETH_RGB = np.array([236.0, 229.0, 214.0])  # under neutral light, beside skin like REFERENCE_SKIN_RGB
 TONGUE_RGB = np.array([165.0, 78.0, 82.0])
+# The photo's light and camera, read from its skin: ColorChecker's "light skin" patch (sRGB 194, 150,
+# 130) is the skin the colours above were chosen beside. A photo whose skin is warmer, cooler or paler
+# (at equal luma) gets teeth and tongue cast the same way, by CAST_SHARE of the per-channel ratio (a little
+# of the ratio is the person's own skin, not the light), and no more colourful than the photo's skin
+# (a black-and-white photo: grey teeth). Luma never changes, so neither does the grey picture.
+REFERENCE_SKIN_RGB = np.array([194.0, 150.0, 130.0])
+CAST_SHARE = 0.75
+LUMA = np.array([0.299, 0.587, 0.114])
 MIN_OPEN_PX2 = 2.0  # polygon area (pixels^2) below which the mouth counts as closed
 # ... and its mean height (area / width): closed contours that do not quite meet leave a sliver whose
 # anti-aliased edges would be drawn as a grey seam with teeth
@@ -91,8 +99,34 @@ def _area(p: np.ndarray) -> float:
     return float(cv2.contourArea(p.astype(np.float32)))
 
 
+def lit_colour(rgb: np.ndarray, skin_rgb: np.ndarray, max_channel: float = 255.0) -> np.ndarray:
+    """`rgb`, a colour chosen beside REFERENCE_SKIN_RGB, as it would look in a photo whose skin is `skin_rgb`.
+
+    Same luma (0.299 R + 0.587 G + 0.114 B) as `rgb`; no channel above `max_channel` or below 0 (the
+    cast is backed off toward `rgb` until it fits)."""
+    base = np.asarray(rgb, np.float64)
+    skin = np.maximum(np.asarray(skin_rgb, np.float64), 1.0)
+    ref = REFERENCE_SKIN_RGB
+    cast = ((skin / (skin @ LUMA)) / (ref / (ref @ LUMA))) ** CAST_SHARE
+    out = base * cast
+    luma = base @ LUMA
+    out *= luma / (out @ LUMA)
+    # no more colourful than the photo: chroma scaled by the skin's saturation relative to the reference's
+    saturation = np.linalg.norm(skin - skin @ LUMA) / (skin @ LUMA)
+    ratio = min(saturation / (np.linalg.norm(ref - ref @ LUMA) / (ref @ LUMA)), 1.0)
+    out = luma + ratio * (out - luma)
+    step = out - base  # equal luma all along base + t * step
+    t = 1.0
+    for c in range(3):
+        if out[c] > max_channel and step[c] > 0:
+            t = min(t, (max_channel - base[c]) / step[c])
+        elif out[c] < 0.0 and step[c] < 0:
+            t = min(t, -base[c] / step[c])
+    return base + max(t, 0.0) * step
+
+
 def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: float, iod: float,
-               lip_rgb: np.ndarray, skin_level: float) -> None:
+               lip_rgb: np.ndarray, skin_level: float, skin_rgb: np.ndarray | None = None) -> None:
     """Paint the mouth interior into `frame` in place.
 
     Only the inner-lip polygon's bounding box is touched. Each pixel gets one of four colours
@@ -106,6 +140,7 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
         iod: inter-ocular distance (pixels).
         lip_rgb: (3,) mean lip colour of the portrait.
         skin_level: 0..1 overall brightness of the face, to light the teeth like the skin.
+        skin_rgb: (3,) mean cheek colour, to cast teeth and tongue like the photo (None: as chosen).
     """
     mesh = np.asarray(mesh, np.float64)
     if not mouth_is_open(mesh):
@@ -173,7 +208,11 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     np.copyto(shade, under_lip, where=upper)
     label[upper] = 2
     palette = np.zeros((1, 256, 3), np.float32)
-    palette[0, :3] = lip_rgb, TONGUE_RGB, TEETH_RGB
+    teeth_rgb, tongue_rgb = TEETH_RGB, TONGUE_RGB
+    if skin_rgb is not None:  # the brightest teeth pixel is TEETH_RGB * teeth_light
+        teeth_rgb = lit_colour(TEETH_RGB, skin_rgb, 254.0 / teeth_light)
+        tongue_rgb = lit_colour(TONGUE_RGB, skin_rgb, 254.0)
+    palette[0, :3] = lip_rgb, tongue_rgb, teeth_rgb
     out = cv2.LUT(cv2.cvtColor(label, cv2.COLOR_GRAY2RGB), palette)
     out = cv2.multiply(out, cv2.cvtColor(shade, cv2.COLOR_GRAY2RGB))
 

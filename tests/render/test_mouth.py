@@ -42,6 +42,36 @@ def test_draw_mouth_leaves_closed_mouth_alone(hdtf):
     assert np.array_equal(frame, crop.image)
 
 
+@pytest.mark.parametrize("skin", [(210, 136, 97), (159, 131, 160), (194, 150, 130), (120, 80, 60), (150, 150, 150)])
+@pytest.mark.parametrize("base", [M.TEETH_RGB, M.TONGUE_RGB])
+def test_lit_colour_keeps_luma_and_takes_the_photo_cast(skin, base):
+    lit = M.lit_colour(base, skin, max_channel=240.0)
+    assert abs(lit @ M.LUMA - base @ M.LUMA) < 1e-6  # the grey picture (and the judge) see no change
+    assert lit.min() >= 0.0 and lit.max() <= max(240.0, base.max()) + 1e-6
+    skin = np.array(skin, float)
+    warmth = (skin[0] - skin[2]) / (skin @ M.LUMA) - (M.REFERENCE_SKIN_RGB[0] - M.REFERENCE_SKIN_RGB[2]) / (M.REFERENCE_SKIN_RGB @ M.LUMA)
+    if np.ptp(skin) == 0:
+        assert np.ptp(lit) < 1e-6  # black-and-white photo: grey teeth and tongue
+    elif abs(warmth) > 0.1:  # an orange photo gets warmer teeth, a purple one cooler
+        assert np.sign((lit[0] - lit[2]) - (base[0] - base[2])) == np.sign(warmth)
+
+
+def test_black_and_white_portrait_keeps_a_grey_mouth(astronaut):
+    full, _ = astronaut
+    grey = cv2.cvtColor(cv2.cvtColor(full.image, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    from emocast.face.crop import crop_face
+    from emocast.face.detect import detect_face
+
+    crop = crop_face(detect_face(grey), 256)
+    n = 4
+    motion = plan_motion(crop, expression({"AU12": 1.0, "AU6": 0.8, "AU25": 1.0}, n), speech(n, jaw=np.linspace(0.3, 1, n)), still())
+    renderer = FrameRenderer(crop, motion)
+    for i in range(n):
+        frame = renderer.render(i).astype(int)
+        assert (frame != crop.image).any()
+        assert (frame.max(2) - frame.min(2)).max() <= 1, i  # no yellow teeth, no pink tongue
+
+
 def _reference_draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: float, iod: float,
                lip_rgb: np.ndarray, skin_level: float) -> None:
     """Paint the mouth interior into `frame` in place.
