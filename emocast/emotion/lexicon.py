@@ -339,8 +339,26 @@ def correct_typo(word: str) -> str | None:
     if len(word) < 4 or not word.isalpha():
         return None
     single = [k for k in WORDS if " " not in k and abs(len(k) - len(word)) <= 2 and k[0] in (word[0], word[1])]
-    match = difflib.get_close_matches(word, single, n=1, cutoff=0.8)
-    return match[0] if match else None
+    # a typo is about one slip per five letters ("anrgy", "hapy", "terified"); a short word two
+    # letters from an emotion word is another word (French "vient" is not "violent")
+    limit = 1 if len(word) <= 5 else 2
+    for match in difflib.get_close_matches(word, single, n=3, cutoff=0.8):
+        if _edit_distance(word, match) <= limit:
+            return match
+    return None
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) between two words."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+            if prev2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
 
 
 def read_clause(text: str) -> Evidence:

@@ -103,8 +103,17 @@ def test_ends_with_a_smile():
     assert plan.timeline[0].emotion == "neutral" and plan.timeline[-1].emotion == "happy"
 
 
-@pytest.mark.parametrize("text", ["asdkj qwpoe zzxv", "Estoy muy cansada de todo esto", "我今天很开心", "", "   "])
+@pytest.mark.parametrize("text", ["asdkj qwpoe zzxv", "Estoy muy cansada de todo esto", "我今天很开心", "", "   ",
+                                  "elle vient de perdre son père"])  # "vient" is no typo of "violent"
 def test_unreadable_text_is_neutral_with_warning(text):
     plan = analyze_prompt(text)
     assert plan.emotion == "neutral" and plan.warnings
     assert plan.timeline and plan.timeline[0].emotion == "neutral"
+
+
+@pytest.mark.parametrize("word, fixed", [("anrgy", "angry"), ("hapy", "happy"), ("terified", "terrified"),
+                                         ("hartbroken", "heartbroken"), ("vient", None), ("perdre", None)])
+def test_typos_are_one_slip_per_five_letters(word, fixed):
+    from emocast.emotion.lexicon import correct_typo
+
+    assert correct_typo(word) == fixed
