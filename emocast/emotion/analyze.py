@@ -37,6 +37,7 @@ LEXICON_GAIN = 3.5  # logits per unit of emotion-word weight (one plain word ~ e
 MUSCLE_GAIN = 8.0  # logits per unit of AU-pattern match above MUSCLE_FLOOR
 MUSCLE_FLOOR = 0.3
 NEGATED_EMBEDDING_SCALE = 0.3  # sentence embeddings barely see "not"; trust them less then
+MUSCLE_EMBEDDING_SCALE = 0.5  # ... nor which muscle moves which way ("lip corners pulled up" vs "down")
 UNREADABLE_KNOWN_FRACTION = 0.5  # below this share of English words, with no emotion cue: unreadable
 MIX_MIN_SHARE = 0.3  # a second emotion joins the AU blend from this share of the dominant one
 MUSCLE_PROTOTYPE_SHARE = 0.35  # prototype AUs kept when the prompt names its muscles itself
@@ -137,6 +138,8 @@ def _read_segments(segments: list[Segment]) -> list[Reading]:
         lex = np.minimum(lex, 2.0)  # many words count, but not without bound
         muscle = _muscle_evidence(ev.muscle_aus)
         scale = NEGATED_EMBEDDING_SCALE if ev.negated else 1.0
+        if ev.muscle_aus:
+            scale *= MUSCLE_EMBEDDING_SCALE
         logits = scale * emb_logits[i] + LEXICON_GAIN * lex + MUSCLE_GAIN * muscle
         probabilities = _softmax(logits)
         if ev.intensity is not None:

@@ -240,11 +240,12 @@ NEGATED: dict[str, dict[str, float]] = {
 _BROW = r"(?:brows?|eyebrows?|forehead)"
 _LIDS = r"(?:eyes?|eyelids?|lids?)"
 _LIPS = r"(?:lips?|mouth)"
+_INNER_OF = r"(?:(?:ends?|corners?|parts?|edges?) of (?:the |her |his |their |my )?)?"  # "inner ends of the brows"
 _CORNERS = r"(?:lip corners?|corners of (?:the|her|his|their|my)? ?(?:mouth|lips)|mouth corners?)"
 _UP = r"(?:raised|raise|raises|raising|up|lifted|lifts|lift|lifting|arched|arch|arching|shot up|shoots up|go up|goes up|high)"
 _DOWN = r"(?:lowered|lower|lowers|down|drawn down|pulled down|slammed down|furrowed|furrow|furrows|knit|knitted|knotted|drawn together|pulled together|pinched|scrunched|bunched|frowning|heavy)"
 MUSCLES: list[tuple[str, dict[str, float]]] = [
-    (rf"inner {_BROW} (?:\w+ ){{0,2}}{_UP}|{_UP} inner {_BROW}", {"AU1": 0.9}),
+    (rf"inner {_INNER_OF}{_BROW} (?:\w+ ){{0,2}}{_UP}|{_UP} inner {_INNER_OF}{_BROW}", {"AU1": 0.9}),
     (rf"{_BROW} (?:\w+ ){{0,2}}{_UP}|{_UP} {_BROW}|{_BROW} in (?:the )?air", {"AU1": 0.8, "AU2": 0.8}),
     (rf"{_BROW} (?:\w+ ){{0,2}}{_DOWN}|{_DOWN} {_BROW}|furrowed|brow furrow|scowl\w*|frown\w*", {"AU4": 0.9}),
     (rf"{_LIDS} (?:\w+ ){{0,2}}(?:wide|widened|widening|wide open|bulging|popping|open wide)|wide[- ]eyed|wide {_LIDS}|widen\w* {_LIDS}|eyes? pop\w*|staring|stare", {"AU5": 0.85}),
@@ -258,7 +259,7 @@ MUSCLES: list[tuple[str, dict[str, float]]] = [
     (rf"{_CORNERS} (?:\w+ ){{0,2}}(?:down|downward|turned down|pulled down|drooping|droop)|downturned (?:mouth|lips)|pout\w*", {"AU15": 0.85}),
     (r"one[- ]sided (?:smile|smirk)|half[- ]smile|lopsided (?:smile|grin)|one corner of (?:the |her |his |their )?(?:mouth|lips?) (?:\w+ ){0,1}(?:up|raised|lifted|tightened)|smirk\w*|dimpl\w*", {"AU14": 0.85, "AU12": 0.4}),
     (r"lower lip (?:\w+ ){0,2}(?:pulled down|down|pushed down|depressed|dropped)", {"AU16": 0.8}),
-    (r"chin (?:\w+ ){0,2}(?:raised|up|puckered|trembling|quivering|wrinkled|pushed up)|(?:quivering|trembling|wobbly|wobbling) (?:chin|lips?|bottom lip|lower lip)|lip (?:quiver|tremble)\w*", {"AU17": 0.8}),
+    (r"chin (?:\w+ ){0,2}(?:raised|up|puckered|trembling|quivering|wrinkled|pushed up)|(?:quivering|trembling|wobbly|wobbling) (?:chin|lips?|bottom lip|lower lip)|(?:chin|lips?|bottom lip|lower lip) (?:quivering|trembling|wobbling)|lip (?:quiver|tremble)\w*", {"AU17": 0.8}),
     (rf"{_LIPS} (?:\w+ ){{0,2}}(?:stretched|pulled wide|pulled back|drawn back)|stretch\w* (?:the )?{_LIPS}|grimac\w*", {"AU20": 0.85}),
     (rf"{_LIPS} (?:\w+ ){{0,2}}(?:pressed|pressed together|pressed tight|clamped|sealed|pursed|compressed)|press\w* (?:the |her |his |their )?{_LIPS}|purs\w* (?:the |her |his |their )?{_LIPS}|clench\w* (?:jaw|teeth)|jaw clench\w*|gritt?\w* teeth", {"AU24": 0.85}),
     (rf"{_LIPS} (?:\w+ ){{0,2}}(?:tightened|tight|thin|thinned|narrowed|tense)|tight[- ]lipped|thin[- ]lipped|tighten\w* (?:the |her |his )?{_LIPS}", {"AU23": 0.85}),
@@ -339,9 +340,9 @@ def correct_typo(word: str) -> str | None:
     if len(word) < 4 or not word.isalpha():
         return None
     single = [k for k in WORDS if " " not in k and abs(len(k) - len(word)) <= 2 and k[0] in (word[0], word[1])]
-    # a typo is about one slip per five letters ("anrgy", "hapy", "terified"); a short word two
-    # letters from an emotion word is another word (French "vient" is not "violent")
-    limit = 1 if len(word) <= 5 else 2
+    # a typo is about one slip per five letters ("anrgy", "hapy", "terified"); a word two letters
+    # from an emotion word is another word (French "vient" is not "violent", "scorched" not "scored")
+    limit = max(1, len(word) // 5)
     for match in difflib.get_close_matches(word, single, n=3, cutoff=0.8):
         if _edit_distance(word, match) <= limit:
             return match
