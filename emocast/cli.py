@@ -10,6 +10,7 @@ User errors (EmocastError) print one line on stderr and exit with code 2, withou
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
@@ -84,8 +85,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     )
     progress = None if args.quiet else _print_progress
     result = generate(args.image, args.audio, prompt, out=args.out, options=options, progress=progress)
-    if not args.quiet:
-        sys.stderr.write("\n")
+    _end_progress_line()
     print(result)
     return 0
 
@@ -98,6 +98,19 @@ def _print_progress(stage: str, fraction: float) -> None:
     sys.stderr.write(f"\r{stage:<12s} {fraction * 100:5.1f}%")
     sys.stderr.flush()
     _progress_line_open = True
+
+
+def _end_progress_line() -> None:
+    """Finish an open progress line, so what follows starts on a line of its own."""
+    global _progress_line_open
+    if _progress_line_open:
+        sys.stderr.write("\n")
+    _progress_line_open = False
+
+
+def _exit_on_signal(signum: int, frame) -> None:
+    # SystemExit unwinds like an error: the partial video is removed, the render helper stopped
+    raise SystemExit(128 + signum)
 
 
 class _WarningLines(logging.Handler):
@@ -243,16 +256,38 @@ def main(argv: list[str] | None = None) -> int:
     warnings = _WarningLines()
     library = logging.getLogger("emocast")
     library.addHandler(warnings)
+    import signal
+
+    import threading
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):  # a closed terminal or `kill` ends the run like Ctrl-C does
+        if hasattr(signal, name) and threading.current_thread() is threading.main_thread():
+            previous[name] = signal.signal(getattr(signal, name), _exit_on_signal)
     try:
         return run(args)
     except EmocastError as e:
+        _end_progress_line()
         print(f"emocast: error: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise
+        _end_progress_line()
+        print(f"emocast: error: cannot write the video: {e.strerror}; free some space or choose another folder",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
+        _end_progress_line()
         print("emocast: interrupted", file=sys.stderr)
         return 130
+    except SystemExit:
+        _end_progress_line()
+        raise
     finally:
         library.removeHandler(warnings)
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 if __name__ == "__main__":

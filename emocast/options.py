@@ -30,7 +30,19 @@ class GenerateOptions:
     steps: int = 25  # diffusion engine: sampling steps
 
     def check(self) -> "GenerateOptions":
-        """Raise EmocastError with a one-line message for any out-of-range value."""
+        """Raise EmocastError with a one-line message for any out-of-range or mistyped value."""
+        for name in ("size", "fps", "seed", "steps"):
+            value = getattr(self, name)
+            if isinstance(value, float) and value.is_integer():
+                setattr(self, name, int(value))  # 256.0 from a JSON or a slider is 256
+            elif isinstance(value, bool) or not isinstance(value, int):
+                raise EmocastError(f"{name.replace('_', ' ')} must be a whole number, got {value!r}")
+        for name in ("intensity", "head_motion", "voice_strength", "max_audio_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise EmocastError(f"{name.replace('_', ' ')} must be a number, got {value!r}")
+        if not 0 <= self.seed < 2**63:
+            raise EmocastError(f"seed must be a whole number from 0 to 2^63 - 1, got {self.seed}")
         if not 0.0 <= self.intensity <= 1.0:
             raise EmocastError(f"intensity must be between 0 and 1, got {self.intensity}")
         if self.engine not in ENGINES:
@@ -43,8 +55,8 @@ class GenerateOptions:
             raise EmocastError(f"head motion must be between 0 and 1, got {self.head_motion}")
         if not 0.0 <= self.voice_strength <= 1.0:
             raise EmocastError(f"voice strength must be between 0 and 1, got {self.voice_strength}")
-        if self.max_audio_seconds <= 0:
-            raise EmocastError(f"max audio seconds must be positive, got {self.max_audio_seconds}")
+        if not 0 < self.max_audio_seconds < float("inf"):
+            raise EmocastError(f"max audio seconds must be a positive number, got {self.max_audio_seconds}")
         if self.steps < 1:
             raise EmocastError(f"steps must be at least 1, got {self.steps}")
         return self
@@ -60,5 +72,5 @@ def check_prompt(prompt: str) -> str:
     if not isinstance(prompt, str):
         raise EmocastError("the prompt must be text")
     if len(prompt) > MAX_PROMPT_CHARS:
-        raise EmocastError(f"the prompt has {len(prompt)} characters; keep it under {MAX_PROMPT_CHARS}")
+        raise EmocastError(f"the prompt has {len(prompt)} characters; keep it to {MAX_PROMPT_CHARS} at most")
     return prompt.strip()

@@ -38,6 +38,9 @@ def check_output_path(out: str | os.PathLike, inputs: tuple[Path, ...] = ()) -> 
     out = Path(out).expanduser()
     if out.suffix.lower() not in VIDEO_SUFFIXES:
         raise EmocastError(f"output {out} must end in .mp4")
+    parent = out.parent if str(out.parent) else Path(".")
+    if len(out.name.encode("utf-8", "surrogateescape")) > _name_max(parent if parent.is_dir() else Path(".")):
+        raise EmocastError(f"cannot write {out}: the file name is too long; use a shorter one")
     if out.is_dir():
         raise EmocastError(f"output {out} is a folder; give a file name ending in .mp4")
     for path in inputs:
@@ -46,17 +49,33 @@ def check_output_path(out: str | os.PathLike, inputs: tuple[Path, ...] = ()) -> 
                 raise EmocastError(f"output {out} is one of the input files; choose another name")
         except OSError:
             pass
-    parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise EmocastError(f"cannot write {out}: folder {parent} does not exist")
     if out.exists() and not os.access(out, os.W_OK):
         raise EmocastError(f"cannot write {out}: permission denied")
     try:  # the only real test of writability (root ignores permission bits; some folders refuse files)
-        with tempfile.NamedTemporaryFile(dir=parent, prefix=f".{out.stem}.", suffix=".probe"):
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=_temp_prefix(out), suffix=TEMP_SUFFIX):
             pass
     except OSError as e:
         raise EmocastError(f"cannot write {out}: {e.strerror or e}") from e
     return out
+
+
+TEMP_SUFFIX = ".part.mp4"  # the video is written as .NAME.XXXXXXXX.part.mp4 and renamed when complete
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def _temp_prefix(out: Path) -> str:
+    """Prefix of the temporary file beside `out`: its stem, cut so the whole temp name fits the folder."""
+    room = _name_max(out.parent if str(out.parent) else Path(".")) - len(TEMP_SUFFIX) - 8 - 2  # "." + 8 random + "."
+    stem = out.stem.encode("utf-8", "surrogateescape")[: max(room, 1)].decode("utf-8", "ignore")
+    return f".{stem}."
 
 
 class VideoWriter:
@@ -97,7 +116,7 @@ class VideoWriter:
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.out.stem}.", suffix=".part.mp4", dir=self.out.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(self.out), suffix=TEMP_SUFFIX, dir=self.out.parent)
         os.close(fd)
         self._tmp = Path(tmp)
         try:
@@ -279,7 +298,23 @@ def _decode_file(path: Path) -> Iterator:
 
     with av.open(str(path)) as source:
         stream = source.streams.audio[0]
-        yield from source.decode(stream)
+        for frame in source.decode(stream):
+            yield _finite(frame)
+
+
+def _finite(frame):
+    """The frame, or a copy with NaN / inf samples (a broken float WAV) silenced: AAC refuses them."""
+    import av
+
+    if frame.format.name not in ("flt", "fltp", "dbl", "dblp"):
+        return frame
+    samples = frame.to_ndarray()
+    if np.isfinite(samples).all():
+        return frame
+    clean = av.AudioFrame.from_ndarray(np.clip(np.nan_to_num(samples, nan=0.0), -1.0, 1.0),
+                                       format=frame.format.name, layout=frame.layout.name)
+    clean.sample_rate = frame.sample_rate
+    return clean
 
 
 def _frames_from_samples(samples: np.ndarray, rate: int, chunk: int = 16000) -> Iterator:

@@ -21,7 +21,10 @@ def _run(args, capsys):
         (["--intensity", "1.5"], "intensity must be between 0 and 1"),
         (["--size", "33"], "size must be an even number"),
         (["--fps", "0"], "fps must be between 1 and 60"),
-        (["--prompt", "x" * 1001], "keep it under 1000"),
+        (["--prompt", "x" * 1001], "keep it to 1000 at most"),
+        (["--seed", "-1"], "seed must be a whole number"),
+        (["--max-audio-seconds", "nan"], "max audio seconds must be a number"),
+        (["--max-audio-seconds", "inf"], "max audio seconds must be a positive number"),
     ],
 )
 def test_generate_rejects_bad_options(tmp_path, capsys, portrait_closed, speech_short, extra, message):
@@ -87,3 +90,34 @@ def test_generate_tells_about_a_small_face_and_an_empty_prompt(tmp_path, capsys,
     assert any(line.startswith("emocast: warning: the face is small in the photo") for line in lines)
     assert any(line.startswith("emocast: warning: the prompt is empty") for line in lines)
     assert all(line.startswith("emocast: warning: ") for line in lines)
+
+
+def test_an_error_after_progress_starts_on_its_own_line(tmp_path, capsys, speech_short):
+    picture = tmp_path / "noise.png"
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(picture)
+    code, _, err = _run(["generate", "--image", str(picture), "--audio", str(speech_short), "--prompt", "happy",
+                         "--out", str(tmp_path / "o.mp4")], capsys)
+    assert code == 2
+    assert "\nemocast: error: no face" in err or err.startswith("emocast: error: no face")
+
+
+def test_sigterm_leaves_no_partial_video(tmp_path, portrait_closed, speech_real):
+    """`kill` (or a closed terminal) during the render: exit 143, no .part file, nothing at --out."""
+    import signal
+    import time
+
+    out = tmp_path / "o.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "emocast", "generate", "--quiet", "--image", str(portrait_closed),
+                             "--audio", str(speech_real), "--prompt", "happy", "--size", "256", "--out", str(out)],
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".*.part.mp4")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err
+    assert not any(tmp_path.iterdir())

@@ -205,3 +205,17 @@ def test_mesh_path_never_imports_torch(tmp_path, portrait_closed, speech_short):
         "assert 'torch' not in sys.modules, 'torch imported on the mesh path'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("field, value, message", [("fps", 12.5, "fps must be a whole number"),
+                                                   ("head_motion", None, "head motion must be a number"),
+                                                   ("seed", 1.5, "seed must be a whole number")])
+def test_api_options_of_the_wrong_type_are_user_errors(field, value, message):
+    from dataclasses import replace
+
+    from emocast.errors import EmocastError
+    from emocast.options import GenerateOptions
+
+    with pytest.raises(EmocastError, match=message):
+        replace(GenerateOptions(), **{field: value}).check()
+    assert GenerateOptions(size=256.0).check().size == 256

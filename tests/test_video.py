@@ -96,6 +96,13 @@ def test_writer_copies_frames_before_returning(tmp_path: Path):
 
 def test_check_output_path(tmp_path: Path, speech_short: Path):
     assert check_output_path(tmp_path / "x.mp4") == tmp_path / "x.mp4"
+    longest = tmp_path / ("b" * 251 + ".mp4")  # 255 bytes: the temporary file's name must fit too
+    assert check_output_path(longest) == longest
+    with VideoWriter(longest, fps=25, size=(64, 64)) as writer:
+        writer.write(_moving_square(0, 64))
+    assert longest.exists()
+    with pytest.raises(EmocastError, match="file name is too long"):
+        check_output_path(tmp_path / ("b" * 252 + ".mp4"))
     with pytest.raises(EmocastError, match="must end in .mp4"):
         check_output_path(tmp_path / "x.avi")
     with pytest.raises(EmocastError, match="does not exist"):
@@ -107,3 +114,18 @@ def test_check_output_path(tmp_path: Path, speech_short: Path):
     same.write_bytes(b"x")
     with pytest.raises(EmocastError, match="input"):
         check_output_path(same, inputs=(same,))
+
+
+def test_writer_silences_nan_samples_of_a_float_wav(tmp_path: Path):
+    """A float WAV with NaN / inf samples: AAC refuses them, so they are encoded as silence."""
+    import soundfile as sf
+
+    samples = (0.3 * np.sin(np.arange(16000) / 5)).astype(np.float32)
+    samples[::50], samples[7::50] = np.nan, np.inf
+    wav = tmp_path / "nan.wav"
+    sf.write(str(wav), samples, 16000, subtype="FLOAT")
+    out = tmp_path / "v.mp4"
+    with VideoWriter(out, fps=25, size=(64, 64), audio_path=wav) as writer:
+        for i in range(25):
+            writer.write(_moving_square(i, 64))
+    assert probe(out).audio_duration == pytest.approx(1.0, abs=1 / 25)

@@ -74,6 +74,8 @@ def analyze_prompt(text: str, intensity: float | None = None) -> EmotionPlan:
         description and the keyframe timeline. Unreadable text gives neutral with a warning.
     """
     text = text if isinstance(text, str) else str(text)
+    # bytes that are not UTF-8 (a terminal in another encoding) arrive as lone surrogates: drop them
+    text = text.encode("utf-8", "ignore").decode("utf-8")
     if intensity is not None and not 0.0 <= intensity <= 1.0:
         from emocast.errors import EmocastError
 
