@@ -83,7 +83,7 @@ def main() -> None:
             frame = warp_image(src, disp) if args.exact else r.warp.resample(src, disp)
             e = time.perf_counter()
             jaw_px = float(motion.weights[i, r.jaw_col]) * r.jaw_px_per_unit
-            draw_mouth(frame, mesh, rest, jaw_px, r.iod, r.lip_rgb, r.skin_level)
+            draw_mouth(frame, mesh, rest, jaw_px, r.iod, r.lip_rgb, r.skin_level, r.teeth_rgb, r.tongue_rgb)
             f = time.perf_counter()
             r.eyes.draw(frame, mesh)
             g = time.perf_counter()

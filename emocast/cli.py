@@ -13,7 +13,9 @@ import argparse
 import errno
 import json
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from emocast.errors import EmocastError
@@ -121,10 +123,8 @@ class _WarningLines(logging.Handler):
         super().__init__(logging.WARNING)
 
     def emit(self, record: logging.LogRecord) -> None:
-        global _progress_line_open
-        newline = "\n" if _progress_line_open else ""
-        _progress_line_open = False
-        sys.stderr.write(f"{newline}emocast: warning: {record.getMessage()}\n")
+        _end_progress_line()
+        sys.stderr.write(f"emocast: warning: {record.getMessage()}\n")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -256,10 +256,6 @@ def main(argv: list[str] | None = None) -> int:
     warnings = _WarningLines()
     library = logging.getLogger("emocast")
     library.addHandler(warnings)
-    import signal
-
-    import threading
-
     previous = {}
     for name in ("SIGTERM", "SIGHUP"):  # a closed terminal or `kill` ends the run like Ctrl-C does
         if hasattr(signal, name) and threading.current_thread() is threading.main_thread():

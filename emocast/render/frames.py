@@ -20,7 +20,7 @@ import numpy as np
 from emocast.face.geometry import FaceGeometry
 from emocast.motion import topology as T
 from emocast.motion.sequence import MotionSequence
-from emocast.render.mouth import LUMA, REFERENCE_SKIN_RGB, draw_lip_line, draw_mouth
+from emocast.render.mouth import LUMA, REFERENCE_SKIN_RGB, draw_lip_line, draw_mouth, mouth_colours
 from emocast.render.shading import ShadingMaps, repaints_lips
 from emocast.render.warp import WarpField, warp_image
 
@@ -64,7 +64,8 @@ class FrameRenderer:
         self.iod = motion.frame.iod
         self.warp = WarpField.build(self.image.shape[:2], motion.source, self.iod)
         self.shading = ShadingMaps.build(self.image.shape[:2], motion)
-        self.lip_rgb, self.skin_level, self.skin_rgb = _colours(self.image, motion.source)
+        self.lip_rgb, self.skin_level, skin_rgb = _colours(self.image, motion.source)
+        self.teeth_rgb, self.tongue_rgb = mouth_colours(skin_rgb, self.skin_level)
         # repainted lips (a laughing photo) lost their own seam: it is drawn on each frame
         self.lip_line = repaints_lips(motion.source, motion.frame, self.shading.smile)
         from emocast.render.eyes import EyePainter
@@ -87,7 +88,8 @@ class FrameRenderer:
         jaw_px = float(motion.weights[i, self.jaw_col]) * self.jaw_px_per_unit
         if self.lip_line:
             draw_lip_line(frame, mesh, self.iod, self.lip_rgb)
-        draw_mouth(frame, mesh, motion.rest_at(i), jaw_px, self.iod, self.lip_rgb, self.skin_level, self.skin_rgb)
+        draw_mouth(frame, mesh, motion.rest_at(i), jaw_px, self.iod, self.lip_rgb, self.skin_level,
+                   self.teeth_rgb, self.tongue_rgb)
         self.eyes.draw(frame, mesh)  # sclera where a raised upper lid uncovers the eyeball (AU5)
         return frame
 

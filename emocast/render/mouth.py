@@ -125,8 +125,20 @@ def lit_colour(rgb: np.ndarray, skin_rgb: np.ndarray, max_channel: float = 255.0
     return base + max(t, 0.0) * step
 
 
+def teeth_light(skin_level: float) -> float:
+    """Brightness of the teeth (times TEETH_RGB) on a face of brightness `skin_level` (0..1)."""
+    return min(max(0.55 + 0.5 * skin_level, 0.5), 1.05)
+
+
+def mouth_colours(skin_rgb: np.ndarray, skin_level: float) -> tuple[np.ndarray, np.ndarray]:
+    """(teeth, tongue) RGB in the light of a photo whose cheeks are `skin_rgb`: once per crop."""
+    # the brightest teeth pixel is the teeth colour times teeth_light
+    return lit_colour(TEETH_RGB, skin_rgb, 254.0 / teeth_light(skin_level)), lit_colour(TONGUE_RGB, skin_rgb, 254.0)
+
+
 def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: float, iod: float,
-               lip_rgb: np.ndarray, skin_level: float, skin_rgb: np.ndarray | None = None) -> None:
+               lip_rgb: np.ndarray, skin_level: float, teeth_rgb: np.ndarray = TEETH_RGB,
+               tongue_rgb: np.ndarray = TONGUE_RGB) -> None:
     """Paint the mouth interior into `frame` in place.
 
     Only the inner-lip polygon's bounding box is touched. Each pixel gets one of four colours
@@ -140,7 +152,7 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
         iod: inter-ocular distance (pixels).
         lip_rgb: (3,) mean lip colour of the portrait.
         skin_level: 0..1 overall brightness of the face, to light the teeth like the skin.
-        skin_rgb: (3,) mean cheek colour, to cast teeth and tongue like the photo (None: as chosen).
+        teeth_rgb, tongue_rgb: their colours (mouth_colours: cast like the photo; default as chosen).
     """
     mesh = np.asarray(mesh, np.float64)
     if not mouth_is_open(mesh):
@@ -173,11 +185,10 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     upper_root = upper_tip - UPPER_TOOTH_IOD * iod
     lower_tip = upper_tip + jaw_px - OVERBITE_IOD * iod + 0.05 * iod * (1.0 - arch)
     lower_root = lower_tip + LOWER_TOOTH_IOD * iod * (0.4 + 0.6 * arch)
-    teeth_light = min(max(0.55 + 0.5 * skin_level, 0.5), 1.05)
     # dark lines between the teeth; beyond 8 sigma a gap changes nothing (and exp would underflow slowly)
     z2 = ((xs - cx - _GAP_OFFSETS_IOD[:, None] * iod) * (1.0 / 0.8)) ** 2
     gaps = np.prod(1.0 - 0.16 * np.exp(-0.5 * np.minimum(z2, 64.0)), axis=0)
-    teeth_col = teeth_light * (0.55 + 0.45 * arch) * gaps
+    teeth_col = teeth_light(skin_level) * (0.55 + 0.45 * arch) * gaps
     tongue_col = ((0.45 * skin_level + 0.15) * (0.5 + 0.5 * arch)).astype(np.float32)
 
     # per pixel (2-D, float32): brightness and which colour
@@ -208,10 +219,6 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     np.copyto(shade, under_lip, where=upper)
     label[upper] = 2
     palette = np.zeros((1, 256, 3), np.float32)
-    teeth_rgb, tongue_rgb = TEETH_RGB, TONGUE_RGB
-    if skin_rgb is not None:  # the brightest teeth pixel is TEETH_RGB * teeth_light
-        teeth_rgb = lit_colour(TEETH_RGB, skin_rgb, 254.0 / teeth_light)
-        tongue_rgb = lit_colour(TONGUE_RGB, skin_rgb, 254.0)
     palette[0, :3] = lip_rgb, tongue_rgb, teeth_rgb
     out = cv2.LUT(cv2.cvtColor(label, cv2.COLOR_GRAY2RGB), palette)
     out = cv2.multiply(out, cv2.cvtColor(shade, cv2.COLOR_GRAY2RGB))
