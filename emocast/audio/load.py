@@ -97,9 +97,8 @@ def _decode_pyav(path: Path, max_seconds: float) -> np.ndarray:
         if not container.streams.audio:
             raise _DecodeFailed("no audio stream")
         stream = container.streams.audio[0]
-        declared = _declared_seconds(container, stream)
-        if declared is not None and declared > max_seconds + 1.0:  # +1 s: headers round
-            raise _too_long(path, max_seconds)
+        # no refusal on the header's duration: a truncated recording keeps its full-length header
+        # (an MP3's Xing frame count); the limit holds while decoding, which never holds more than it
         # keep the channel layout and average the channels ourselves: FFmpeg's downmix adds 3 dB
         # to identical channels, which clips loud "stereo" recordings of one microphone
         resampler = av.AudioResampler(format="flt", layout=None, rate=SAMPLE_RATE)
@@ -132,14 +131,6 @@ def _to_mono(frame) -> np.ndarray:
     channels = max(1, frame.layout.nb_channels)
     interleaved = frame.to_ndarray().reshape(-1, channels)  # (samples, channels)
     return interleaved[:, 0].copy() if channels == 1 else interleaved.mean(axis=1, dtype=np.float32)
-
-
-def _declared_seconds(container, stream) -> float | None:
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return container.duration / 1_000_000.0  # AV_TIME_BASE microseconds
-    return None
 
 
 def _decode_ffmpeg(path: Path, max_seconds: float) -> np.ndarray:

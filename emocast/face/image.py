@@ -19,6 +19,7 @@ import numpy as np
 from emocast.errors import EmocastError, check_input_file
 
 MAX_SIDE = 2048  # longest side of the working portrait, pixels; larger photos are downscaled
+MIN_SIDE = 16  # shortest side of a picture we can use (before and after that downscale), pixels
 BACKGROUND_RGB = (236, 236, 236)  # light neutral grey behind transparent pixels
 FORMATS = "jpg, png, webp, bmp, tiff"
 
@@ -50,9 +51,16 @@ def load_portrait(path: str | os.PathLike, max_side: int = MAX_SIDE) -> np.ndarr
         image = _load_with_opencv(path)
         if image is None:
             raise EmocastError(f"{path.name} is not an image we can read ({FORMATS})") from pillow_error
-    if image.shape[0] < 16 or image.shape[1] < 16:
-        raise EmocastError(f"{path.name} is only {image.shape[1]}x{image.shape[0]} pixels; use a larger photo")
+    _check_size(path, image.shape[1], image.shape[0], max_side)
     return _limit_size(image, max_side)
+
+
+def _check_size(path: Path, width: int, height: int, max_side: int) -> None:
+    """Refuse pictures too small, or too narrow to keep MIN_SIDE pixels once downscaled, by their file size."""
+    if min(width, height) < MIN_SIDE:
+        raise EmocastError(f"{path.name} is only {width}x{height} pixels; use a larger photo")
+    if max(width, height) > max_side and min(width, height) * max_side / max(width, height) < MIN_SIDE:
+        raise EmocastError(f"{path.name} is {width}x{height} pixels, too narrow to hold a portrait; crop it around the face")
 
 
 def _load_with_pillow(path: Path, max_side: int) -> np.ndarray:
@@ -61,7 +69,11 @@ def _load_with_pillow(path: Path, max_side: int) -> np.ndarray:
     with warnings.catch_warnings():
         # up to Pillow's hard limit (~179 MP, DecompressionBombError) big photos are fine here
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        # Pillow's notes on damaged metadata ("Corrupt EXIF data", "Truncated File Read"): the
+        # pixels decode, a missing orientation tag reads as upright, and there is nothing to do
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
         with Image.open(path) as img:
+            _check_size(path, img.width, img.height, max_side)  # before the JPEG decoder downscales it
             if img.format == "JPEG" and max(img.size) > 2 * max_side:
                 # decode at 1/2, 1/4 or 1/8 scale in the JPEG decoder itself (never below max_side)
                 img.draft(img.mode, (img.width * max_side // max(img.size), img.height * max_side // max(img.size)))

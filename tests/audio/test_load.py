@@ -139,3 +139,18 @@ def test_too_long_without_duration_header(tmp_path):
     ffmpeg("-i", str(wav), "-c:a", "aac", str(aac))
     with pytest.raises(EmocastError, match="--max-audio-seconds"):
         load_audio(aac, max_seconds=2.0)
+
+
+def test_truncated_mp3_is_judged_by_what_it_holds(tmp_path, speech_wav):
+    """A cut-off MP3 keeps its Xing header's full length: the limit applies to the decoded audio."""
+    full = tmp_path / "full.mp3"
+    ffmpeg("-i", str(speech_wav), "-c:a", "libmp3lame", "-b:a", "64k", str(full))
+    whole = load_audio(full).duration
+    data = full.read_bytes()
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(data[: len(data) // 3])
+    limit = whole / 2  # under what the header declares, over what the cut file holds
+    track = load_audio(cut, max_seconds=limit)
+    assert 0.2 * whole < track.duration < limit
+    with pytest.raises(EmocastError, match="--max-audio-seconds"):
+        load_audio(full, max_seconds=limit)

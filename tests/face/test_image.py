@@ -110,3 +110,28 @@ def test_bad_files_raise_one_line_errors(tmp_path, portrait_paths):
         load_portrait(tmp_path / "notes.jpg")
     with pytest.raises(EmocastError, match="does not exist"):
         load_portrait(tmp_path / "missing.jpg")
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_too_narrow_picture_is_named_by_its_own_size(tmp_path, suffix):
+    # downscaled to 2048 px it would be 3 px high: say what the file is, not what it became
+    Image.fromarray(np.full((16, 10000, 3), 128, np.uint8)).save(tmp_path / f"strip{suffix}")
+    with pytest.raises(EmocastError, match=r"is 10000x16 pixels, too narrow to hold a portrait"):
+        load_portrait(tmp_path / f"strip{suffix}")
+
+
+def test_damaged_exif_is_read_without_warnings(tmp_path, portrait_paths):
+    import struct
+    import warnings
+
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 200  # ImageDescription, then its byte count is made to overrun the block
+    exif[0x0112] = 1
+    data = bytearray(exif.tobytes())
+    at = data.find(struct.pack(">H", 0x010E))
+    data[at + 4 : at + 8] = struct.pack(">I", 100000)
+    Image.open(portrait_paths["speaker"]).save(tmp_path / "damaged.jpg", exif=bytes(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Pillow's "Truncated File Read" would land in the CLI's progress line
+        image = load_portrait(tmp_path / "damaged.jpg")
+    assert image.shape == (512, 512, 3)
