@@ -4,8 +4,9 @@ The face (the landmark oval, measured along the face's own axes so head roll doe
 spans about `FACE_FRACTION` of the side; the eyes sit at `EYE_LEVEL` (a little above the centre),
 leaving room for hair above and chin and neck below. Head roll is kept as in the photo. When the
 ideal square does not fit in the picture it first shrinks (down to `MIN_FACE_FRACTION`) and
-shifts a little; only what still falls outside is filled by mirroring the picture's edges, and
-recorded in `FaceGeometry.padding`.
+shifts a little; if it still does not fit, it becomes the largest square inside the picture as
+near the face's centre as it can be (a close-up, with a warning). No pixel is invented: mirrored
+borders showed kaleidoscopes of the face on tight headshots.
 
 Coordinates are continuous: pixel (i, j) covers [i, i+1) x [j, j+1), as MediaPipe's normalised
 landmarks times the image size. So a crop point (u, v) is the original point
@@ -25,7 +26,6 @@ FACE_FRACTION = 0.5  # face extent (larger of oval width / height) / crop side
 MIN_FACE_FRACTION = 0.68  # tightest framing allowed when shrinking the square to fit the picture
 MAX_SHIFT = 0.1  # the square may move this fraction of its side off-centre to stay in the picture
 EYE_LEVEL = 0.42  # height of the eyes' midpoint from the crop's top, fraction of side
-BORDER = "reflect"  # how the outside of the picture is filled (cv2.BORDER_REFLECT_101)
 
 
 def crop_face(face: FaceGeometry, size: int) -> FaceGeometry:
@@ -38,7 +38,7 @@ def crop_face(face: FaceGeometry, size: int) -> FaceGeometry:
     Returns:
         A FaceGeometry of the crop: landmarks and box in crop pixels (z scaled alike),
         `crop_box = (x0, y0, side)` in the original picture's pixels, `padding` (left, top, right,
-        bottom) in original pixels that had to be invented outside the picture.
+        bottom) in original pixels outside the picture (0 unless the picture is under 8 px).
     """
     if size < 8:
         raise ValueError(f"crop size must be at least 8 pixels, got {size}")
@@ -55,10 +55,11 @@ def crop_face(face: FaceGeometry, size: int) -> FaceGeometry:
     box = ((bx0 - x0) * scale, (by0 - y0) * scale, (bx1 - x0) * scale, (by1 - y0) * scale)
 
     warnings = list(face.warnings)
-    if any(padding):
+    fraction = face_extent_along_axes(face.landmarks) / side
+    if fraction > MIN_FACE_FRACTION * 1.02:
         warnings.append(
-            "the face is close to the photo's edge; the crop was completed by mirroring the border "
-            f"({max(padding)} px); a photo with more space around the head looks better"
+            f"the photo is tight around the face (it fills {min(fraction, 9.99):.0%} of the video's width); "
+            "the video is a close-up: a photo with more space around the head looks better"
         )
     if side < size / 2:
         warnings.append(
@@ -84,34 +85,56 @@ def crop_face(face: FaceGeometry, size: int) -> FaceGeometry:
 def crop_square(landmarks: np.ndarray, height: int, width: int) -> tuple[int, int, int]:
     """The crop square (x0, y0, side) in integer pixels of a (height, width) picture.
 
-    Deterministic: depends only on the landmarks and the picture size.
+    Inside the picture whenever the picture is at least 8 px on each side. Deterministic: depends
+    only on the landmarks and the picture size.
     """
     points = np.asarray(landmarks, np.float64)[:, :2]
+    eye_axis, down_axis = _face_axes(points)
     oval = points[list(lm.FACE_OVAL)]
     eyes = (points[list(lm.LEFT_EYE)].mean(axis=0) + points[list(lm.RIGHT_EYE)].mean(axis=0)) / 2
-    # face frame: x along the eye line, y down the face (head roll does not change the framing)
-    eye_axis = points[list(lm.LEFT_EYE)].mean(axis=0) - points[list(lm.RIGHT_EYE)].mean(axis=0)
-    eye_axis /= max(np.linalg.norm(eye_axis), 1e-9)
-    down_axis = np.array([-eye_axis[1], eye_axis[0]])
-    along, across = oval @ eye_axis, oval @ down_axis
-    extent = max(np.ptp(along), np.ptp(across))
+    along = oval @ eye_axis
+    extent = face_extent_along_axes(points)
     centre_along = (along.min() + along.max()) / 2
 
-    def square(side: float) -> tuple[int, int, int, int]:
+    def centre(side: float) -> np.ndarray:
         # centred across the oval; eyes at EYE_LEVEL of the side from the top
-        centre = centre_along * eye_axis + (eyes @ down_axis + (0.5 - EYE_LEVEL) * side) * down_axis
+        return centre_along * eye_axis + (eyes @ down_axis + (0.5 - EYE_LEVEL) * side) * down_axis
+
+    def square(side: float) -> tuple[int, int, int, int]:
+        middle = centre(side)
         side = max(int(round(side)), 8)
-        x0 = _fit(centre[0] - side / 2, side, width)
-        y0 = _fit(centre[1] - side / 2, side, height)
+        x0 = _fit(middle[0] - side / 2, side, width)
+        y0 = _fit(middle[1] - side / 2, side, height)
         outside = max(0, -x0) + max(0, -y0) + max(0, x0 + side - width) + max(0, y0 + side - height)
         return x0, y0, side, outside
 
-    # the widest framing between FACE_FRACTION and MIN_FACE_FRACTION that needs no invented
-    # pixels; if every one does, the one that needs the fewest
+    # the widest framing between FACE_FRACTION and MIN_FACE_FRACTION that lies in the picture
     sides = np.linspace(extent / FACE_FRACTION, extent / MIN_FACE_FRACTION, 24)
-    candidates = [square(side) for side in sides]
-    x0, y0, side, _ = min(candidates, key=lambda c: (c[3], -c[2]))
+    inside = [c for c in (square(side) for side in sides) if c[3] == 0]
+    if inside:
+        x0, y0, side, _ = max(inside, key=lambda c: c[2])
+        return x0, y0, side
+    # a tight photo: the largest square in it (up to the tightest framing), as near the ideal as it goes
+    side = max(min(int(round(extent / MIN_FACE_FRACTION)), height, width), min(8, height, width))
+    middle = centre(side)
+    x0 = int(round(min(max(middle[0] - side / 2, 0.0), width - side)))
+    y0 = int(round(min(max(middle[1] - side / 2, 0.0), height - side)))
     return x0, y0, side
+
+
+def face_extent_along_axes(landmarks: np.ndarray) -> float:
+    """Larger of the face oval's width and height measured along the face's own axes, pixels."""
+    points = np.asarray(landmarks, np.float64)[:, :2]
+    eye_axis, down_axis = _face_axes(points)
+    oval = points[list(lm.FACE_OVAL)]
+    return float(max(np.ptp(oval @ eye_axis), np.ptp(oval @ down_axis)))
+
+
+def _face_axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors along the eye line and down the face (head roll does not change the framing)."""
+    eye_axis = points[list(lm.LEFT_EYE)].mean(axis=0) - points[list(lm.RIGHT_EYE)].mean(axis=0)
+    eye_axis /= max(np.linalg.norm(eye_axis), 1e-9)
+    return eye_axis, np.array([-eye_axis[1], eye_axis[0]])
 
 
 def _fit(start: float, side: int, limit: int) -> int:

@@ -19,7 +19,7 @@ class FaceGeometry:
     num_faces: int = 1  # faces found in the original picture (the largest is used)
     crop_box: tuple[float, float, float] | None = None  # (x0, y0, side) of this crop in the original picture
     # (left, top, right, bottom) original-picture pixels of the crop square that lay outside the photo
-    # and were filled by mirroring its edges (all 0 when the crop is inside the photo)
+    # (crop_face keeps its square inside the photo: all 0 unless the photo is under 8 px)
     padding: tuple[int, int, int, int] = (0, 0, 0, 0)
     warnings: list[str] = field(default_factory=list)
 

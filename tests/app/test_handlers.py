@@ -293,4 +293,4 @@ def test_stage_warnings_show_in_the_page(tmp_path, speech):
     picture = Image.open(PORTRAIT)
     picture.crop((0, 0, picture.width, int(picture.height * 0.62))).save(edge)  # cut just below the chin
     _, plan_markdown, _ = _generate(str(edge), str(speech))
-    assert plan_markdown.count("⚠️ the face is close to the photo's edge") == 1
+    assert plan_markdown.count("⚠️ the photo is tight around the face") == 1

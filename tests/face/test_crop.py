@@ -46,15 +46,21 @@ def test_deterministic_and_input_untouched(faces):
     assert np.array_equal(face.landmarks, before) and face.crop_box is None
 
 
-def test_face_at_the_edge_is_padded_and_recorded(portraits):
-    picture = np.ascontiguousarray(portraits["speaker"][180:, 60:460])  # forehead cut at the top
+@pytest.mark.parametrize("cut", [(180, 512, 60, 460), (164, 448, 117, 397)])  # forehead cut; only the face, chin cut
+def test_face_at_the_edge_gives_a_close_up_inside_the_photo(portraits, cut):
+    top, bottom, left, right = cut
+    picture = np.ascontiguousarray(portraits["speaker"][top:bottom, left:right])
     face = detect_face(picture)
     crop = crop_face(face, 256)
-    left, top, right, bottom = crop.padding
-    assert top > 0 and any("edge" in w for w in crop.warnings)
+    # nothing invented: mirrored borders showed copies of the face around a tight headshot
+    assert crop.padding == (0, 0, 0, 0)
     x0, y0, side = crop.crop_box
-    assert y0 == -top
+    assert x0 >= 0 and y0 >= 0 and x0 + side <= picture.shape[1] and y0 + side <= picture.shape[0]
+    assert any("close-up" in w for w in crop.warnings)
     assert np.abs(_to_original(crop, crop.landmarks) - face.landmarks[:, :2]).max() < 1.0
+    # the eyes stay in the picture's upper half, the face as central as the photo allows
+    eyes = crop.landmarks[list(lm.LEFT_EYE) + list(lm.RIGHT_EYE), 1].mean()
+    assert eyes < 0.55 * 256
 
 
 def test_small_face_warns(portraits):
