@@ -35,6 +35,7 @@ REGION_GAIN: dict[str, float] = {
 
 # Rig channels: the product's AUs plus the speech-only mouth shapes.
 VISEME_CHANNELS: tuple[str, ...] = ("ROUND", "SPREAD")
+CLOSED_LID_GAP = 0.012  # the closed upper lid stops this far above the lower lid (IOD): the lash line
 JAW_HINGE_V = 0.3  # jaw hinge height below the eye line (IOD); the jaw rotates about it
 JAW_OPEN_IOD = 0.34  # how far AU26 = 1 drops the lower lip centre (IOD, ~21 mm: a surprised jaw drop)
 
@@ -235,12 +236,16 @@ class _Rig:
     def au43(self):  # eyes closed: the upper lid comes down onto the lower lid
         f = np.zeros_like(self.p)
         for e in self.eyes:
-            drop = self.uv[e["lower"], 1] - self.uv[e["upper"], 1]
+            # onto the lower lid's curve below each point (not the lower point of the same index, which
+            # sits at another x: the closed lid would cross the lower one between them and fold), leaving
+            # the lash line: the eye's inside squeezed to nothing would fold triangles over the lid
+            lower = np.interp(self.uv[e["upper"], 0], *_sorted_xy(self.uv[e["lower"]]))
+            drop = np.maximum(lower - CLOSED_LID_GAP - self.uv[e["upper"], 1], 0.0)
             f[e["upper"], 1] = drop
             # the crease follows at about half the lid travel
             f[e["crease"], 1] = 0.5 * np.interp(np.linspace(0, 1, len(e["crease"])),
                                                np.linspace(0, 1, len(drop)), drop)
-            # the iris is squashed onto the lower lid so no triangle folds over
+            # the iris is squashed onto the lower lid (the warp keeps it inside the opening)
             low = np.interp(self.uv[e["iris"], 0], *_sorted_xy(self.uv[e["lower"]]))
             f[e["iris"], 1] = low - self.uv[e["iris"], 1]
         return f

@@ -20,6 +20,7 @@ import numpy as np
 from emocast.face.geometry import FaceGeometry
 from emocast.motion import topology as T
 from emocast.motion.sequence import MotionSequence
+from emocast.render.lids import CLOSE_FROM, draw_closing_lids, lid_closure
 from emocast.render.mouth import LUMA, REFERENCE_SKIN_RGB, draw_lip_line, draw_mouth, mouth_colours
 from emocast.render.shading import ShadingMaps, repaints_lips
 from emocast.render.warp import WarpField, warp_image
@@ -85,12 +86,15 @@ class FrameRenderer:
             frame = warp_image(source, self.warp.backward_map(targets, exact=True))
         else:
             frame = self.warp.warp(source, targets)
+        closure = lid_closure(motion.source, mesh)
+        draw_closing_lids(frame, source, motion.source, mesh, self.iod, closure)  # blinks: no iris through the lid
         jaw_px = float(motion.weights[i, self.jaw_col]) * self.jaw_px_per_unit
         if self.lip_line:
             draw_lip_line(frame, mesh, self.iod, self.lip_rgb)
         draw_mouth(frame, mesh, motion.rest_at(i), jaw_px, self.iod, self.lip_rgb, self.skin_level,
                    self.teeth_rgb, self.tongue_rgb)
-        self.eyes.draw(frame, mesh)  # sclera where a raised upper lid uncovers the eyeball (AU5)
+        if min(closure) < CLOSE_FROM:  # closing lids uncover nothing (their iris is pushed down: no "rise")
+            self.eyes.draw(frame, mesh)  # sclera where a raised upper lid uncovers the eyeball (AU5)
         return frame
 
 

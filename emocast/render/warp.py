@@ -37,7 +37,13 @@ RING_SCALES = (1.3, 1.75)  # extra rings around the face, relative to the face o
 RING_FOLLOW = (0.6, 0.2)  # how much each ring follows the face oval's motion
 BORDER_ANCHORS_PER_SIDE = 8
 MOVING_PX = 1.0 / 64.0  # remap rounds positions to 1/32 px: smaller displacements leave pixels as they are
+IRIS_MARGIN = 0.1  # iris points stay at least this share of the eye opening's height away from the lids
+IRIS_SQUASH = 4.0  # steepness of the logistic curve that keeps them there
 PART_OF_PICTURE = 0.8  # above this fraction of the picture moving, all of it is resampled (same pixels)
+_EYES = tuple(
+    (list(upper), list(lower), list(iris))
+    for upper, lower, iris in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER, T.RIGHT_IRIS), (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER, T.LEFT_IRIS))
+)
 
 
 @dataclass
@@ -63,7 +69,7 @@ class WarpField:
     def build(cls, image_size: tuple[int, int], landmarks: np.ndarray, iod: float) -> "WarpField":
         """Precompute for a (H, W) picture and its (478, 2+) source landmarks (pixels)."""
         h, w = image_size
-        mesh = np.asarray(landmarks, np.float64)[:, :2]
+        mesh = irises_inside(np.asarray(landmarks, np.float64)[:, :2])
         rings, ring_index, ring_weight = _rings(mesh, (h, w))
         anchors = _border_anchors(h, w)
         points = np.concatenate([mesh, rings, anchors]).astype(np.float64)
@@ -85,7 +91,7 @@ class WarpField:
 
     def vertex_targets(self, mesh: np.ndarray) -> np.ndarray:
         """(V, 2) target positions of all vertices for a (478, 2+) target mesh."""
-        mesh = np.asarray(mesh, np.float32)[:, :2]
+        mesh = irises_inside(np.asarray(mesh, np.float32)[:, :2])
         src = self.source_points
         moved = mesh - src[: len(mesh)]
         ring = src[len(mesh): self.num_moving] + (moved[self.ring_index] * self.ring_weight[..., None]).sum(1)
@@ -298,6 +304,33 @@ def _border_anchors(h: int, w: int) -> np.ndarray:
     left = np.stack([np.zeros_like(ys[1:-1]), ys[1:-1]], 1)
     right = np.stack([np.full_like(ys[1:-1], w - 1), ys[1:-1]], 1)
     return np.concatenate([top, bottom, left, right])
+
+
+def irises_inside(points: np.ndarray) -> np.ndarray:
+    """A copy of (478+, 2) pixel points with each iris point moved inside its eye's opening.
+
+    FaceMesh puts the whole iris circle in, also the part under the lids; those points then sit in
+    the lid's skin, and a closing lid runs over them and folds their triangles (the iris and its
+    catchlights showed through closed lids). Each iris point's height in the opening, t (0 at the
+    upper lid, 1 at the lower, column by column), is squashed into (IRIS_MARGIN, 1 - IRIS_MARGIN)
+    by a logistic curve: strictly increasing, so points above one another keep their order however
+    far the lids close. Done alike to the source and every target, so an eye that does not move is
+    unchanged.
+    """
+    points = np.array(points, dtype=np.result_type(points, np.float32), copy=True)
+    for upper, lower, iris in _EYES:
+        xs = points[iris, 0]
+        top = _curve_at(points[upper], xs)
+        gap = np.maximum(_curve_at(points[lower], xs) - top, 1e-3)
+        t = (points[iris, 1] - top) / gap
+        squashed = IRIS_MARGIN + (1.0 - 2.0 * IRIS_MARGIN) / (1.0 + np.exp(-IRIS_SQUASH * (t - 0.5)))
+        points[iris, 1] = top + squashed * gap
+    return points
+
+
+def _curve_at(contour: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    order = np.argsort(contour[:, 0])
+    return np.interp(xs, contour[order, 0], contour[order, 1])
 
 
 def _triangulate(points: np.ndarray, mesh: np.ndarray, iod: float) -> np.ndarray:
