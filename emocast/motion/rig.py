@@ -239,14 +239,14 @@ class _Rig:
             # onto the lower lid's curve below each point (not the lower point of the same index, which
             # sits at another x: the closed lid would cross the lower one between them and fold), leaving
             # the lash line: the eye's inside squeezed to nothing would fold triangles over the lid
-            lower = np.interp(self.uv[e["upper"], 0], *_sorted_xy(self.uv[e["lower"]]))
+            lower = T.contour_y(self.uv[e["lower"]], self.uv[e["upper"], 0])
             drop = np.maximum(lower - CLOSED_LID_GAP - self.uv[e["upper"], 1], 0.0)
             f[e["upper"], 1] = drop
             # the crease follows at about half the lid travel
             f[e["crease"], 1] = 0.5 * np.interp(np.linspace(0, 1, len(e["crease"])),
                                                np.linspace(0, 1, len(drop)), drop)
             # the iris is squashed onto the lower lid (the warp keeps it inside the opening)
-            low = np.interp(self.uv[e["iris"], 0], *_sorted_xy(self.uv[e["lower"]]))
+            low = T.contour_y(self.uv[e["lower"]], self.uv[e["iris"], 0])
             f[e["iris"], 1] = low - self.uv[e["iris"], 1]
         return f
 
@@ -371,8 +371,3 @@ class _Rig:
 
     def spread(self):  # /iy eh/: corners out
         return self._corner(0.06, -0.008)
-
-
-def _sorted_xy(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(points[:, 0])
-    return points[order, 0], points[order, 1]

@@ -57,3 +57,9 @@ FACE_OVAL = (
 def inner_mouth_polygon() -> np.ndarray:
     """Indices of the inner-lip polygon: upper contour right->left, then lower contour left->right."""
     return np.array(LIP_INNER_UPPER + LIP_INNER_LOWER[-2:0:-1], dtype=np.int64)
+
+
+def contour_y(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """y of a left-to-right contour, (N, 2+) points, at xs (linear between points, flat beyond its ends)."""
+    order = np.argsort(points[:, 0])
+    return np.interp(xs, points[order, 0], points[order, 1])

@@ -91,10 +91,10 @@ def _draw_eye(frame: np.ndarray, picture: np.ndarray, source: np.ndarray, mesh: 
     xs = np.arange(x0, x1, dtype=np.float64)
     ys = np.arange(y0, y1, dtype=np.float64)[:, None]
     # columns: target x -> photo x along the upper lid (head motion moves the whole eye)
-    xs_src = _curve(np.stack([mesh[upper, 0], source[upper, 0]], 1), xs)
-    crease_t, crease_s = _curve(mesh[crease], xs), _curve(source[crease], xs_src)
-    upper_t, upper_s = _curve(mesh[upper], xs), _curve(source[upper], xs_src)
-    lower_t = _curve(mesh[lower], xs)
+    xs_src = T.contour_y(np.stack([mesh[upper, 0], source[upper, 0]], 1), xs)
+    crease_t, crease_s = T.contour_y(mesh[crease], xs), T.contour_y(source[crease], xs_src)
+    upper_t, upper_s = T.contour_y(mesh[upper], xs), T.contour_y(source[upper], xs_src)
+    lower_t = T.contour_y(mesh[lower], xs)
     # the eyeball moves with the eye corners only
     shift = np.interp(xs, corners[:, 0], source[[upper[0], upper[-1]], 1] - corners[:, 1]) if corners[0, 0] != corners[1, 0] \
         else np.full_like(xs, source[upper[0], 1] - corners[0, 1])
@@ -112,8 +112,3 @@ def _draw_eye(frame: np.ndarray, picture: np.ndarray, source: np.ndarray, mesh: 
     roi = frame[y0:y1, x0:x1]
     np.copyto(roi, roi + alpha * (redrawn.astype(np.float32) - roi) + 0.5, casting="unsafe")
 
-
-def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """y of a contour (N, 2) at xs, by x (flat beyond its ends)."""
-    order = np.argsort(points[:, 0])
-    return np.interp(xs, points[order, 0], points[order, 1])

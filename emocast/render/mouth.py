@@ -80,7 +80,7 @@ def draw_lip_line(frame: np.ndarray, mesh: np.ndarray, iod: float, lip_rgb: np.n
     if x1 - x0 < 2 or y1 - y0 < 2:
         return
     xs = np.arange(x0, x1, dtype=np.float64)
-    gap = _curve(mesh[_LIP_LOWER, :2], xs) - _curve(pts, xs)  # per column, pixels
+    gap = T.contour_y(mesh[_LIP_LOWER, :2], xs) - T.contour_y(pts, xs)  # per column, pixels
     closed = np.clip(1.0 - gap / max(LIP_LINE_FADE_IOD * iod, 1.0), 0.0, 1.0).astype(np.float32)
     if not closed.any():
         return
@@ -175,8 +175,8 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
 
     # per column (1-D, float64): lip lines, teeth rows, shading along the arch
     rest = np.asarray(rest, np.float64)
-    upper_rest = _curve(rest[_LIP_UPPER, :2], xs)  # teeth hang from the closed lip line
-    upper_lip = _curve(mesh[_LIP_UPPER, :2], xs)
+    upper_rest = T.contour_y(rest[_LIP_UPPER, :2], xs)  # teeth hang from the closed lip line
+    upper_lip = T.contour_y(mesh[_LIP_UPPER, :2], xs)
     cx = 0.5 * (float(rest[T.STOMION_UPPER, 0]) + float(rest[T.STOMION_LOWER, 0]))
     half = max(abs(rest[T.MOUTH_CORNERS[1], 0] - rest[T.MOUTH_CORNERS[0], 0]) / 2, 1.0)
     across = np.minimum(np.abs(xs - cx) / (half * 1.05), 1.0)
@@ -230,8 +230,3 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     # every colour above stays below 255 and above 0, so the blend needs no clipping
     np.copyto(roi, blended, casting="unsafe")
 
-
-def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """y of a left-to-right contour at xs (flat beyond its ends)."""
-    order = np.argsort(points[:, 0])
-    return np.interp(xs, points[order, 0], points[order, 1])

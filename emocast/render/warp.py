@@ -320,17 +320,12 @@ def irises_inside(points: np.ndarray) -> np.ndarray:
     points = np.array(points, dtype=np.result_type(points, np.float32), copy=True)
     for upper, lower, iris in _EYES:
         xs = points[iris, 0]
-        top = _curve_at(points[upper], xs)
-        gap = np.maximum(_curve_at(points[lower], xs) - top, 1e-3)
+        top = T.contour_y(points[upper], xs)
+        gap = np.maximum(T.contour_y(points[lower], xs) - top, 1e-3)
         t = (points[iris, 1] - top) / gap
         squashed = IRIS_MARGIN + (1.0 - 2.0 * IRIS_MARGIN) / (1.0 + np.exp(-IRIS_SQUASH * (t - 0.5)))
         points[iris, 1] = top + squashed * gap
     return points
-
-
-def _curve_at(contour: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    order = np.argsort(contour[:, 0])
-    return np.interp(xs, contour[order, 0], contour[order, 1])
 
 
 def _triangulate(points: np.ndarray, mesh: np.ndarray, iod: float) -> np.ndarray:

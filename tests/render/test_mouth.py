@@ -106,8 +106,8 @@ def _reference_draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray,
 
     rest = np.asarray(rest, np.float64)
     mesh = np.asarray(mesh, np.float64)
-    upper_rest = M._curve(rest[list(T.LIP_INNER_UPPER), :2], xs[0])  # teeth hang from the closed lip line
-    upper_lip = M._curve(mesh[list(T.LIP_INNER_UPPER), :2], xs[0])
+    upper_rest = T.contour_y(rest[list(T.LIP_INNER_UPPER), :2], xs[0])  # teeth hang from the closed lip line
+    upper_lip = T.contour_y(mesh[list(T.LIP_INNER_UPPER), :2], xs[0])
     cx = rest[[T.STOMION_UPPER, T.STOMION_LOWER], 0].mean()
     half = max(abs(rest[T.MOUTH_CORNERS[1], 0] - rest[T.MOUTH_CORNERS[0], 0]) / 2, 1.0)
     across = np.clip(np.abs(xs[0] - cx) / (half * 1.05), 0.0, 1.0)
