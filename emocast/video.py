@@ -116,10 +116,11 @@ class VideoWriter:
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
-        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(self.out), suffix=TEMP_SUFFIX, dir=self.out.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
+        self._tmp: Path | None = None
         try:
+            fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(self.out), suffix=TEMP_SUFFIX, dir=self.out.parent)
+            self._tmp = Path(tmp)
+            os.close(fd)
             self._container = av.open(str(self._tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
             self._video = self._container.add_stream("libx264", rate=self.fps)
             self._video.width, self._video.height = self.width, self.height
@@ -141,7 +142,7 @@ class VideoWriter:
                 self._fifo = av.AudioFifo()
                 self._audio_rate = rate
                 self._audio_written = 0  # samples encoded so far
-        except Exception:
+        except BaseException:  # also SIGTERM / Ctrl-C while the encoder starts: no .part file left
             self.abort()
             raise
 
@@ -234,7 +235,8 @@ class VideoWriter:
                 container.close()
             except Exception:  # noqa: BLE001 - the container may be broken already; we only clean up
                 pass
-        self._tmp.unlink(missing_ok=True)
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> "VideoWriter":
         return self

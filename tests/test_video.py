@@ -67,6 +67,19 @@ def test_writer_abort_leaves_nothing(tmp_path: Path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_writer_stopped_while_it_starts_leaves_nothing(tmp_path: Path, speech_real: Path, monkeypatch):
+    """`kill` lands while the encoder opens (SystemExit from the CLI's SIGTERM handler): no .part file."""
+    import emocast.video as video
+
+    def killed(*args, **kwargs):
+        raise SystemExit(143)
+
+    monkeypatch.setattr(video, "_open_audio", killed)
+    with pytest.raises(SystemExit):
+        VideoWriter(tmp_path / "k.mp4", fps=25, size=(64, 64), audio_path=speech_real)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_writer_reports_an_encoder_failure_and_leaves_nothing(tmp_path: Path, monkeypatch):
     out = tmp_path / "f.mp4"
     writer = VideoWriter(out, fps=25, size=(64, 64))
