@@ -42,6 +42,7 @@ MAX_FACES = 5  # faces FaceMesh returns per run
 MAX_ROLL = 40.0  # warn when the head, once upright by quarter turns, is still tilted more than this, degrees
 TURNED = {1: "on its side", 2: "upside down", 3: "on its side"}  # by quarter turns to stand it upright
 ORIENTATION_SIDE = 256  # side of the face crop the orientation check scores, pixels
+ORIENTATION_CONTEXT = 1.6  # that crop's side / the landmarks' larger side
 ORIENTATION_MARGIN = 0.1  # the half-turned face crop must score this much more to win (two detectors summed)
 MIN_EYE_OPENING = 0.12  # lid gap / eye width below which an eye counts as closed (open: 0.18-0.45)
 TILE_SPLITS = (2, 3, 5)  # tilings tried when the whole picture shows no face: longest side / n
@@ -155,10 +156,7 @@ def _upright_turns(image: np.ndarray, landmarks: np.ndarray) -> int:
     from emocast.face.crop import extract_square
 
     turns = int(round(head_roll(landmarks) / 90.0)) % 4
-    x0, y0, x1, y1 = landmark_box(landmarks)
-    side = max(int(round(1.6 * max(x1 - x0, y1 - y0))), 16)
-    left, top = int(round((x0 + x1 - side) / 2)), int(round((y0 + y1 - side) / 2))
-    crop, _ = extract_square(image, left, top, side, ORIENTATION_SIDE)
+    crop, _ = extract_square(image, *_square_around(landmark_box(landmarks), ORIENTATION_CONTEXT), ORIENTATION_SIDE)
     crop = np.ascontiguousarray(np.rot90(crop, turns))
     scores = [
         sum(_best_score(name, picture) for name in ("orient_short", "orient_full"))
@@ -352,6 +350,12 @@ def _tile_starts(length: int, tile: int) -> list[int]:
     return [int(round(v)) for v in np.linspace(0, length - tile, count)]
 
 
+def _square_around(box: tuple[float, float, float, float], context: float) -> tuple[int, int, int]:
+    """(x0, y0, side) in pixels of the square centred on `box`, `context` times its larger side (>= 16)."""
+    side = max(int(round(context * max(box[2] - box[0], box[3] - box[1]))), 16)
+    return int(round((box[0] + box[2] - side) / 2)), int(round((box[1] + box[3] - side) / 2)), side
+
+
 def _mesh_on_crop(image: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, float] | None:
     """FaceMesh on a square crop around `box` (image pixels), resized to REFINE_SIDE.
 
@@ -360,9 +364,7 @@ def _mesh_on_crop(image: np.ndarray, box: tuple[float, float, float, float]) -> 
     """
     from emocast.face.crop import extract_square
 
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    side = max(int(round(CROP_CONTEXT * max(box[2] - box[0], box[3] - box[1]))), 16)
-    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    x0, y0, side = _square_around(box, CROP_CONTEXT)
     crop, _ = extract_square(image, x0, y0, side, REFINE_SIDE)
     faces = _run_mesh(crop)
     if not faces:
