@@ -180,8 +180,8 @@ def _paint_over_teeth(image: np.ndarray, pts: np.ndarray, iod: float) -> np.ndar
     redness = (rgb[..., 0] - rgb[..., 1]) / (rgb.sum(-1) + 1.0)
     ys = np.arange(size[0], dtype=np.float32)[:, None]
     stomion = (p[T.STOMION_UPPER] + p[T.STOMION_LOWER]) / 2
-    mid_v = np.interp(np.arange(size[1]), *_sorted_xy(np.stack([p[T.MOUTH_CORNERS[0]], stomion,
-                                                                p[T.MOUTH_CORNERS[1]]])))[None, :]
+    mid_v = T.contour_y(np.stack([p[T.MOUTH_CORNERS[0]], stomion, p[T.MOUTH_CORNERS[1]]]),
+                        np.arange(size[1]))[None, :]
     upper = ys < mid_v  # upper lip above the slit line through the corners and the lip centre
     # each lip's colour: the redder half of its own pixels (teeth and skin at its loose edges are not red)
     colours = []
@@ -221,11 +221,6 @@ def repaints_lips(landmarks: np.ndarray, frame, smile: float) -> bool:
     pts = np.asarray(landmarks, np.float64)[:, :2]
     gap = float(np.linalg.norm(pts[T.STOMION_LOWER] - pts[T.STOMION_UPPER])) / frame.iod
     return gap > REPAINT_GAP_IOD and smile > REPAINT_SMILE
-
-
-def _sorted_xy(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(points[:, 0])
-    return points[order, 0], points[order, 1]
 
 
 def _flatten_cheeks(image: np.ndarray, pts: np.ndarray, frame, amount: float) -> np.ndarray:
