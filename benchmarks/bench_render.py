@@ -3,7 +3,7 @@
 Usage: python benchmarks/bench_render.py [--size 512] [--frames 250] [--head-motion 0.7] [--repeats 3]
                                          [--portrait assets/portraits/hdtf_speaker.jpg] [--exact]
 
-Prints ms/frame for each per-frame step (mesh, shading, coarse map, remap, mouth, eye pass), the one-off
+Prints ms/frame for each per-frame step (mesh, shading, coarse map, remap, lid pass, mouth, eye pass), the one-off
 precomputation, the whole stage through render_frames, the peak RSS, and the load average. The
 machine may be shared: each frame is timed `--repeats` times and the fastest pass is kept (wall
 clock), which is what the code costs when it has a core to itself. `--exact` times the reference
@@ -43,6 +43,7 @@ def main() -> None:
     from emocast.motion.animate import plan_motion
     from emocast.options import GenerateOptions
     from emocast.render.frames import FrameRenderer
+    from emocast.render.lids import draw_closing_lids, lid_closure
     from emocast.render.mouth import draw_mouth
     from emocast.render.warp import warp_image
 
@@ -64,7 +65,7 @@ def main() -> None:
     r = FrameRenderer(crop, motion, exact=args.exact)
     t_pre = time.perf_counter() - t0
 
-    names = ("mesh", "shading", "coarse_map", "remap", "mouth", "eyes")
+    names = ("mesh", "shading", "coarse_map", "remap", "lids", "mouth", "eyes")
     steps = np.full((len(names), n), np.inf)
     whole = np.full(n, np.inf)
     for _ in range(args.repeats):
@@ -82,12 +83,15 @@ def main() -> None:
             d = time.perf_counter()
             frame = warp_image(src, disp) if args.exact else r.warp.resample(src, disp)
             e = time.perf_counter()
+            closure = lid_closure(motion.source, mesh)
+            draw_closing_lids(frame, src, motion.source, mesh, r.iod, closure)
+            e2 = time.perf_counter()
             jaw_px = float(motion.weights[i, r.jaw_col]) * r.jaw_px_per_unit
             draw_mouth(frame, mesh, rest, jaw_px, r.iod, r.lip_rgb, r.skin_level, r.teeth_rgb, r.tongue_rgb)
             f = time.perf_counter()
             r.eyes.draw(frame, mesh)
             g = time.perf_counter()
-            steps[:, i] = np.minimum(steps[:, i], (b - a, c - b, d - c, e - d, f - e, g - f))
+            steps[:, i] = np.minimum(steps[:, i], (b - a, c - b, d - c, e - d, e2 - e, f - e2, g - f))
             a = time.perf_counter()
             r.render(i)
             whole[i] = min(whole[i], time.perf_counter() - a)
