@@ -103,6 +103,9 @@ def _add_speech(weights: np.ndarray, channels: tuple[str, ...], speech: SpeechFe
     weights[:, col("AU25")] = np.maximum(weights[:, col("AU25")], SPEECH_JAW_TO_AU25 * jaw)
     for name in PRESSED_LIP_AUS:
         weights[:, col(name)] *= 1.0 - np.clip(2.0 * jaw, 0.0, 1.0)
+    # lips stretched tight (fear's AU20, the squared mouth of rage and disgust, AU16) open as a box
+    tension = np.clip(np.maximum(weights[:, col("AU20")], weights[:, col("AU16")]), 0.0, 1.0)
+    weights[:, col("SQUARE")] = weights[:, col("AU26")] * tension
     # a smile already spreads the lips; rounding works against it, so a smile damps it a little
     smile = weights[:, col("AU12")]
     weights[:, col("ROUND")] = rnd * (1.0 - 0.5 * smile)

@@ -33,8 +33,9 @@ REGION_GAIN: dict[str, float] = {
     "jaw": 1.0,  # AU26 / speech
 }
 
-# Rig channels: the product's AUs plus the speech-only mouth shapes.
-VISEME_CHANNELS: tuple[str, ...] = ("ROUND", "SPREAD")
+# Rig channels: the product's AUs plus mouth shapes the motion stage sets (speech: ROUND, SPREAD;
+# SQUARE: an opening jaw under tense lips, from AU26 and the lip tension of AU20 / AU16).
+VISEME_CHANNELS: tuple[str, ...] = ("ROUND", "SPREAD", "SQUARE")
 CLOSED_LID_GAP = 0.012  # the closed upper lid stops this far above the lower lid (IOD): the lash line
 JAW_HINGE_V = 0.3  # jaw hinge height below the eye line (IOD); the jaw rotates about it
 JAW_OPEN_IOD = 0.34  # how far AU26 = 1 drops the lower lip centre (IOD, ~21 mm: a surprised jaw drop)
@@ -157,6 +158,14 @@ class _Rig:
         edge = np.where(u < st[0], cr[1], cl[1])
         slit_v = st[1] + (edge - st[1]) * t**2
         return 1.0 / (1.0 + np.exp(-(self.uv[:, 1] - slit_v) / 0.03))
+
+    def _mouth_lens(self) -> np.ndarray:
+        """Per point: 1 on the mouth's midline, 0 at and beyond the corners (sqrt(1 - x^2) across)."""
+        cr, cl = self.uv[T.MOUTH_CORNERS[0], 0], self.uv[T.MOUTH_CORNERS[1], 0]
+        mid = (self.uv[T.STOMION_UPPER, 0] + self.uv[T.STOMION_LOWER, 0]) / 2
+        half = np.where(self.uv[:, 0] < mid, max(mid - cr, 1e-3), max(cl - mid, 1e-3))
+        across = np.clip(np.abs(self.uv[:, 0] - mid) / half, 0.0, 1.0)
+        return np.sqrt(1.0 - across**2)
 
     def pull(self, centre, sigma, disp, mask=None) -> np.ndarray:
         """Gaussian falloff around `centre` (u, v) with (su, sv) radii, moving by `disp` (du, dv[, dz])."""
@@ -343,6 +352,28 @@ class _Rig:
         return f + self.pull(self.at(T.STOMION_LOWER), (0.3, 0.25), (0.0, 0.045), self.lower)
 
     def au26(self):  # jaw drop: the lower face rotates about the jaw hinge
+        # the lips stretch over the opening, pinned at the corners: the lower lip follows the jaw less
+        # towards them and the upper lip's sides come down with them, so the opening is a lens, not a box
+        f = self._jaw(*self._lip_shares(lens=True))
+        # the lips follow: the mouth gets taller and narrower, corners drawn in and down
+        return f + self._corner(-0.045, 0.05, (0.14, 0.14))
+
+    def square(self):  # tense lips (AU20, AU16) open as a box: the jaw's lower lip sides drop with it
+        lens_lower, lens_upper = self._lip_shares(lens=True)
+        box_lower, box_upper = self._lip_shares(lens=False)
+        return self._jaw(box_lower - lens_lower, box_upper - lens_upper)
+
+    def _lip_shares(self, lens: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Per point, the share of the jaw's drop it follows: (below the slit, upper lip extra)."""
+        if not lens:
+            return self.lower, np.zeros(len(self.p))
+        shape = self._mouth_lens()
+        corner = 0.5  # the corners' share of the drop (self.lower is 0.5 there)
+        lower = self.lower * np.where(self.lower_lip_only > 0, corner + (1 - corner) * shape**1.5, 1.0)
+        return lower, self.upper_lip_only * corner * (1 - shape)
+
+    def _jaw(self, lower: np.ndarray, upper_lip: np.ndarray) -> np.ndarray:
+        """The jaw's rotation at AU26 = 1 applied to points by their shares."""
         g = REGION_GAIN["jaw"]
         lever = np.maximum(self.uv[:, 1] - JAW_HINGE_V, 0.0)
         lever_lip = max(self.uv[T.STOMION_LOWER, 1] - JAW_HINGE_V, 0.1)
@@ -350,13 +381,11 @@ class _Rig:
         # jaw corners near the ears barely move in the picture
         half_width = abs(self.uv[T.CHEEK[1], 0] - self.uv[T.CHEEK[0], 0]) / 2 + 0.35
         lateral = np.clip((half_width - np.abs(self.uv[:, 0])) / 0.4, 0.0, 1.0)
-        w = self.lower * lateral * g
+        w = (lower + upper_lip) * lateral * g
         f = np.zeros_like(self.p)
         f[:, 1] = angle * lever * w
         f[:, 0] = -0.08 * angle * self.uv[:, 0] * lever * w  # cheeks narrow as the jaw opens
         f[:, 2] = 0.3 * angle * lever * w  # chin moves back
-        # the lips follow: the mouth gets taller and narrower, corners drawn in and down
-        f += self._corner(-0.045, 0.05, (0.14, 0.14))
         return f
 
     def au28(self):  # lip suck: both lips rolled in

@@ -52,6 +52,22 @@ def test_au26_and_speech_jaw_open_the_mouth(hdtf):
     assert base[T.STOMION_LOWER, 1] - base[T.STOMION_UPPER, 1] < 1e-6
 
 
+def test_open_mouth_is_a_lens_not_a_box(hdtf):
+    _, crop = hdtf
+    base, _ = _face_frame_mesh(crop, {})
+    for aus, jaw in (({"AU26": 1.0}, None), ({}, np.ones(1))):
+        mesh, _ = _face_frame_mesh(crop, aus, jaw=jaw)
+        gap = mesh[list(T.LIP_INNER_LOWER), 1] - mesh[list(T.LIP_INNER_UPPER), 1]
+        centre = gap[len(gap) // 2]
+        # opening height falls off towards the corners like an ellipse (sqrt(1 - 0.85^2) = 0.53)
+        assert gap[1] < 0.7 * centre and gap[-2] < 0.7 * centre
+        assert np.all(np.diff(gap[: len(gap) // 2 + 1]) > 0) and np.all(np.diff(gap[len(gap) // 2:]) < 0)
+        # the upper lip's sides come down with the corners, its middle stays
+        upper = list(T.LIP_INNER_UPPER)
+        assert mesh[upper[1], 1] - base[upper[1], 1] > 0.02 and mesh[upper[-2], 1] - base[upper[-2], 1] > 0.02
+        assert abs(mesh[T.STOMION_UPPER, 1] - base[T.STOMION_UPPER, 1]) < 0.02
+
+
 def test_smile_stays_while_talking(hdtf):
     _, crop = hdtf
     base, _ = _face_frame_mesh(crop, {})
