@@ -23,6 +23,8 @@ MOUTH_POLYGON = T.inner_mouth_polygon()
 UPPER_TIP_BELOW_LIP_IOD = 0.035  # ~2 mm
 UPPER_TOOTH_IOD = 0.17  # incisor crown length (~10 mm): how much a raised lip can uncover
 LOWER_TOOTH_IOD = 0.085
+TONGUE_ABOVE_TIPS_IOD = 0.07  # the tongue's visible top above the lower teeth tips, mid-mouth
+TONGUE_FADE_IOD = 0.06  # from its shaded back to its lit front
 OVERBITE_IOD = 0.035  # lower incisor tips sit this far above the upper tips when the jaw is closed
 TOOTH_EDGES_IOD = (0.0, 0.085, 0.16, 0.22, 0.265)  # tooth boundaries from the midline (projected)
 TEETH_RGB = np.array([236.0, 229.0, 214.0])  # under neutral light, beside skin like REFERENCE_SKIN_RGB
@@ -35,6 +37,10 @@ TONGUE_RGB = np.array([165.0, 78.0, 82.0])
 REFERENCE_SKIN_RGB = np.array([194.0, 150.0, 130.0])
 CAST_SHARE = 0.75
 LUMA = np.array([0.299, 0.587, 0.114])
+# Teeth in the mouth's shade are lit by light bounced off the lips and the cavity, not by the room:
+# the lower row (in the upper lip's and the cavity's shadow) takes this share of the lips' hue, at
+# equal luma (a grey band of lower teeth beside warm skin reads blue).
+SHADED_TEETH_WARMTH = 0.35
 MIN_OPEN_PX2 = 2.0  # polygon area (pixels^2) below which the mouth counts as closed
 # ... and its mean height (area / width): closed contours that do not quite meet leave a sliver whose
 # anti-aliased edges would be drawn as a grey seam with teeth
@@ -125,6 +131,14 @@ def lit_colour(rgb: np.ndarray, skin_rgb: np.ndarray, max_channel: float = 255.0
     return base + max(t, 0.0) * step
 
 
+def shaded_colour(rgb: np.ndarray, light_rgb: np.ndarray, share: float) -> np.ndarray:
+    """`rgb` lit partly (`share`) by light of `light_rgb`'s hue, at the same luma: (3,) float64."""
+    base = np.asarray(rgb, np.float64)
+    light = np.maximum(np.asarray(light_rgb, np.float64), 1.0)
+    out = base * ((1.0 - share) + share * light / (light @ LUMA))
+    return out * ((base @ LUMA) / max(out @ LUMA, 1e-6))
+
+
 def teeth_light(skin_level: float) -> float:
     """Brightness of the teeth (times TEETH_RGB) on a face of brightness `skin_level` (0..1)."""
     return min(max(0.55 + 0.5 * skin_level, 0.5), 1.05)
@@ -202,12 +216,19 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     depth += 0.16
     shade = depth * (0.6 + 0.4 * arch).astype(np.float32)
     label = np.zeros(shade.shape, np.uint8)
-    tongue = ys > lower_tip - 0.035 * iod  # tongue behind the lower teeth
-    np.copyto(shade, tongue_col, where=tongue)
+    # the tongue lies behind the lower teeth, domed (highest mid-mouth); its back, higher in the
+    # picture, is in the cavity's shadow
+    tongue_top = lower_tip - TONGUE_ABOVE_TIPS_IOD * iod * np.sqrt(arch)
+    towards_front = ((ys - tongue_top) * (1.0 / (TONGUE_FADE_IOD * iod))).astype(np.float32)
+    tongue = towards_front > 0
+    np.minimum(towards_front, 1.0, out=towards_front)
+    towards_front *= 0.5
+    towards_front += 0.5
+    np.copyto(shade, towards_front * tongue_col, where=tongue)
     label[tongue] = 1
     lower = (ys > lower_tip) & (ys < lower_root)
     np.copyto(shade, (0.62 * teeth_col).astype(np.float32), where=lower)
-    label[lower] = 2
+    label[lower] = 3
     upper = (ys < upper_tip) & (ys > upper_root)
     # the upper lip shades the top of the teeth
     under_lip = below_lip * np.float32(1.0 / (0.025 * iod))
@@ -219,7 +240,7 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     np.copyto(shade, under_lip, where=upper)
     label[upper] = 2
     palette = np.zeros((1, 256, 3), np.float32)
-    palette[0, :3] = lip_rgb, tongue_rgb, teeth_rgb
+    palette[0, :4] = lip_rgb, tongue_rgb, teeth_rgb, shaded_colour(teeth_rgb, lip_rgb, SHADED_TEETH_WARMTH)
     out = cv2.LUT(cv2.cvtColor(label, cv2.COLOR_GRAY2RGB), palette)
     out = cv2.multiply(out, cv2.cvtColor(shade, cv2.COLOR_GRAY2RGB))
 
