@@ -354,19 +354,17 @@ class _Rig:
     def au26(self):  # jaw drop: the lower face rotates about the jaw hinge
         # the lips stretch over the opening, pinned at the corners: the lower lip follows the jaw less
         # towards them and the upper lip's sides come down with them, so the opening is a lens, not a box
-        f = self._jaw(*self._lip_shares(lens=True))
+        f = self._jaw(*self._lens_shares())
         # the lips follow: the mouth gets taller and narrower, corners drawn in and down
         return f + self._corner(-0.045, 0.05, (0.14, 0.14))
 
     def square(self):  # tense lips (AU20, AU16) open as a box: the jaw's lower lip sides drop with it
-        lens_lower, lens_upper = self._lip_shares(lens=True)
-        box_lower, box_upper = self._lip_shares(lens=False)
-        return self._jaw(box_lower - lens_lower, box_upper - lens_upper)
+        # the jaw with every point below the slit following it fully, less AU26's lens
+        lens_lower, lens_upper = self._lens_shares()
+        return self._jaw(self.lower - lens_lower, -lens_upper)
 
-    def _lip_shares(self, lens: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Per point, the share of the jaw's drop it follows: (below the slit, upper lip extra)."""
-        if not lens:
-            return self.lower, np.zeros(len(self.p))
+    def _lens_shares(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per point, the share of the jaw's drop it follows in AU26: (below the slit, upper lip's sides)."""
         shape = self._mouth_lens()
         corner = 0.5  # the corners' share of the drop (self.lower is 0.5 there)
         lower = self.lower * np.where(self.lower_lip_only > 0, corner + (1 - corner) * shape**1.5, 1.0)
