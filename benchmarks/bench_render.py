@@ -87,7 +87,8 @@ def main() -> None:
             draw_closing_lids(frame, src, motion.source, mesh, r.iod, closure)
             e2 = time.perf_counter()
             jaw_px = float(motion.weights[i, r.jaw_col]) * r.jaw_px_per_unit
-            draw_mouth(frame, mesh, rest, jaw_px, r.iod, r.lip_rgb, r.skin_level, r.teeth_rgb, r.tongue_rgb)
+            draw_mouth(frame, mesh, rest, jaw_px, r.iod, r.lip_rgb, r.skin_level, r.teeth_rgb, r.tongue_rgb,
+                       r.lower_teeth_rgb)
             f = time.perf_counter()
             r.eyes.draw(frame, mesh)
             g = time.perf_counter()

@@ -66,7 +66,7 @@ class FrameRenderer:
         self.warp = WarpField.build(self.image.shape[:2], motion.source, self.iod)
         self.shading = ShadingMaps.build(self.image.shape[:2], motion)
         self.lip_rgb, self.skin_level, skin_rgb = _colours(self.image, motion.source)
-        self.teeth_rgb, self.tongue_rgb = mouth_colours(skin_rgb, self.skin_level)
+        self.teeth_rgb, self.lower_teeth_rgb, self.tongue_rgb = mouth_colours(skin_rgb, self.skin_level, self.lip_rgb)
         # repainted lips (a laughing photo) lost their own seam: it is drawn on each frame
         self.lip_line = repaints_lips(motion.source, motion.frame, self.shading.smile)
         from emocast.render.eyes import EyePainter
@@ -92,7 +92,7 @@ class FrameRenderer:
         if self.lip_line:
             draw_lip_line(frame, mesh, self.iod, self.lip_rgb)
         draw_mouth(frame, mesh, motion.rest_at(i), jaw_px, self.iod, self.lip_rgb, self.skin_level,
-                   self.teeth_rgb, self.tongue_rgb)
+                   self.teeth_rgb, self.tongue_rgb, self.lower_teeth_rgb)
         if min(closure) < CLOSE_FROM:  # closing lids uncover nothing (their iris is pushed down: no "rise")
             self.eyes.draw(frame, mesh)  # sclera where a raised upper lid uncovers the eyeball (AU5)
         return frame

@@ -144,15 +144,18 @@ def teeth_light(skin_level: float) -> float:
     return min(max(0.55 + 0.5 * skin_level, 0.5), 1.05)
 
 
-def mouth_colours(skin_rgb: np.ndarray, skin_level: float) -> tuple[np.ndarray, np.ndarray]:
-    """(teeth, tongue) RGB in the light of a photo whose cheeks are `skin_rgb`: once per crop."""
+def mouth_colours(skin_rgb: np.ndarray, skin_level: float,
+                  lip_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(teeth, lower teeth, tongue) RGB in the light of a photo whose cheeks are `skin_rgb` and lips
+    `lip_rgb`: once per crop."""
     # the brightest teeth pixel is the teeth colour times teeth_light
-    return lit_colour(TEETH_RGB, skin_rgb, 254.0 / teeth_light(skin_level)), lit_colour(TONGUE_RGB, skin_rgb, 254.0)
+    teeth = lit_colour(TEETH_RGB, skin_rgb, 254.0 / teeth_light(skin_level))
+    return teeth, shaded_colour(teeth, lip_rgb, SHADED_TEETH_WARMTH), lit_colour(TONGUE_RGB, skin_rgb, 254.0)
 
 
 def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: float, iod: float,
                lip_rgb: np.ndarray, skin_level: float, teeth_rgb: np.ndarray = TEETH_RGB,
-               tongue_rgb: np.ndarray = TONGUE_RGB) -> None:
+               tongue_rgb: np.ndarray = TONGUE_RGB, lower_teeth_rgb: np.ndarray | None = None) -> None:
     """Paint the mouth interior into `frame` in place.
 
     Only the inner-lip polygon's bounding box is touched. Each pixel gets one of four colours
@@ -166,7 +169,8 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
         iod: inter-ocular distance (pixels).
         lip_rgb: (3,) mean lip colour of the portrait.
         skin_level: 0..1 overall brightness of the face, to light the teeth like the skin.
-        teeth_rgb, tongue_rgb: their colours (mouth_colours: cast like the photo; default as chosen).
+        teeth_rgb, tongue_rgb, lower_teeth_rgb: their colours (mouth_colours: cast like the photo;
+            default as chosen, the lower row lit by the lips as mouth_colours does).
     """
     mesh = np.asarray(mesh, np.float64)
     if not mouth_is_open(mesh):
@@ -240,7 +244,9 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     np.copyto(shade, under_lip, where=upper)
     label[upper] = 2
     palette = np.zeros((1, 256, 3), np.float32)
-    palette[0, :4] = lip_rgb, tongue_rgb, teeth_rgb, shaded_colour(teeth_rgb, lip_rgb, SHADED_TEETH_WARMTH)
+    if lower_teeth_rgb is None:
+        lower_teeth_rgb = shaded_colour(teeth_rgb, lip_rgb, SHADED_TEETH_WARMTH)
+    palette[0, :4] = lip_rgb, tongue_rgb, teeth_rgb, lower_teeth_rgb
     out = cv2.LUT(cv2.cvtColor(label, cv2.COLOR_GRAY2RGB), palette)
     out = cv2.multiply(out, cv2.cvtColor(shade, cv2.COLOR_GRAY2RGB))
 
