@@ -30,6 +30,7 @@ import numpy as np
 
 from emocast.errors import EmocastError
 from emocast.face.geometry import NUM_LANDMARKS, FaceGeometry
+from emocast.face.landmarks import eye_opening
 from emocast.native_logs import quiet_native_stderr
 
 DETECT_SIDE = 1024  # longest side of the copy the first passes run on, pixels
@@ -44,7 +45,7 @@ TURNED = {1: "on its side", 2: "upside down", 3: "on its side"}  # by quarter tu
 ORIENTATION_SIDE = 256  # side of the face crop the orientation check scores, pixels
 ORIENTATION_CONTEXT = 1.6  # that crop's side / the landmarks' larger side
 ORIENTATION_MARGIN = 0.1  # the half-turned face crop must score this much more to win (two detectors summed)
-MIN_EYE_OPENING = 0.12  # lid gap / eye width below which an eye counts as closed (open: 0.18-0.45)
+MIN_EYE_OPENING = 0.12  # eye_opening below which an eye counts as closed (open: 0.18-0.45)
 TILE_SPLITS = (2, 3, 5)  # tilings tried when the whole picture shows no face: longest side / n
 TILE_SIDE = 512  # tiles are downscaled to at most this side for the detector, pixels
 
@@ -109,7 +110,7 @@ def detect_face(image: np.ndarray, source: str = "the image") -> FaceGeometry:
         warnings.append(
             f"the head is tilted by {roll:.0f} degrees; the video keeps the tilt (straighten the photo if you want it upright)"
         )
-    if max(eye_openings(landmarks)) < MIN_EYE_OPENING:
+    if max(eye_opening(landmarks)) < MIN_EYE_OPENING:
         warnings.append("the eyes look closed in the photo; the video cannot open them (use a photo with open eyes)")
     return FaceGeometry(
         image=image,
@@ -169,19 +170,6 @@ def _best_score(name: str, image: np.ndarray) -> float:
     with quiet_native_stderr():
         result = _model(name).process(np.ascontiguousarray(image))
     return max((float(d.score[0]) for d in result.detections or []), default=0.0)
-
-
-def eye_openings(landmarks: np.ndarray) -> tuple[float, float]:
-    """(right, left) eye: gap between the middles of the lids / corner-to-corner width."""
-    from emocast.face import landmarks as lm
-
-    pts = np.asarray(landmarks, np.float64)[:, :2]
-    out = []
-    for upper, lower in ((lm.RIGHT_EYE_UPPER, lm.RIGHT_EYE_LOWER), (lm.LEFT_EYE_UPPER, lm.LEFT_EYE_LOWER)):
-        mid = len(upper) // 2
-        width = np.linalg.norm(pts[upper[0]] - pts[upper[-1]])
-        out.append(float(np.linalg.norm(pts[upper[mid]] - pts[lower[mid]]) / max(width, 1e-6)))
-    return out[0], out[1]
 
 
 def head_roll(landmarks: np.ndarray) -> float:

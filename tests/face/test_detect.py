@@ -147,15 +147,16 @@ def test_concurrent_calls_agree(portraits, faces):
 
 def test_closed_eyes_in_the_photo_are_warned_about(talking_head_video, faces):
     """A frame of the real clip mid-blink: the video could not open those eyes, so the user is told."""
-    from emocast.face.detect import MIN_EYE_OPENING, eye_openings
+    from emocast.face.detect import MIN_EYE_OPENING
+    from emocast.face.landmarks import eye_opening
     from emocast.video import iter_frames
 
     blink = list(iter_frames(talking_head_video, max_frames=173))[-1]  # frame 172: both lids down
     face = detect_face(blink)
-    assert max(eye_openings(face.landmarks)) < MIN_EYE_OPENING
+    assert max(eye_opening(face.landmarks)) < MIN_EYE_OPENING
     assert any("eyes look closed" in w for w in face.warnings)
     for name in ("astronaut", "speaker"):  # open eyes: well above the threshold, no warning
-        assert min(eye_openings(faces[name].landmarks)) > 2 * MIN_EYE_OPENING
+        assert min(eye_opening(faces[name].landmarks)) > 2 * MIN_EYE_OPENING
 
 
 def test_mediapipe_is_imported_without_matplotlib(portrait_paths):
