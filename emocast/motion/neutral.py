@@ -117,9 +117,9 @@ def straighten_mouth(face: np.ndarray) -> float:
 def eye_aperture(face: np.ndarray) -> float:
     """Mean lid opening over eye width of both eyes of a face-frame mesh (about 0.3 when relaxed)."""
     ratios = []
-    for upper, lower in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER), (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER)):
-        opening = (face[list(lower[2:7]), 1] - face[list(upper[2:7]), 1]).mean()
-        ratios.append(opening / max(abs(face[upper[0], 0] - face[upper[-1], 0]), 1e-6))
+    for eye in T.EYES:
+        opening = (face[list(eye.lower[2:7]), 1] - face[list(eye.upper[2:7]), 1]).mean()
+        ratios.append(opening / max(abs(face[eye.upper[0], 0] - face[eye.upper[-1], 0]), 1e-6))
     return float(np.mean(ratios))
 
 

@@ -134,18 +134,15 @@ class _Rig:
         # per eye: region above / below the lid line (for lid pulls that must not cross the eye)
         # lid contours, creases and irises: brow pulls must not drag them (a lowered brow is no droopy lid)
         self.lids = np.zeros(n)
-        self.lids[idx(T.RIGHT_EYE_UPPER + T.RIGHT_EYE_LOWER + T.LEFT_EYE_UPPER + T.LEFT_EYE_LOWER
-                      + T.RIGHT_IRIS + T.LEFT_IRIS)] = 1.0
-        self.lids[idx(T.RIGHT_LID_CREASE + T.LEFT_LID_CREASE)] = 0.5
+        for eye in T.EYES:
+            self.lids[idx(eye.upper + eye.lower + eye.iris)] = 1.0
+            self.lids[idx(eye.crease)] = 0.5
         self.eyes = []
-        for upper, lower, crease, iris in (
-            (T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER, T.RIGHT_LID_CREASE, T.RIGHT_IRIS),
-            (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER, T.LEFT_LID_CREASE, T.LEFT_IRIS),
-        ):
-            centre = self.uv[list(upper) + list(lower)].mean(0)
-            width = np.linalg.norm(self.uv[upper[0]] - self.uv[upper[-1]])
-            self.eyes.append(dict(upper=idx(upper), lower=idx(lower), crease=idx(crease), iris=idx(iris),
-                                  centre=centre, width=width))
+        for eye in T.EYES:
+            centre = self.uv[list(eye.upper) + list(eye.lower)].mean(0)
+            width = np.linalg.norm(self.uv[eye.upper[0]] - self.uv[eye.upper[-1]])
+            self.eyes.append(dict(upper=idx(eye.upper), lower=idx(eye.lower), crease=idx(eye.crease),
+                                  iris=idx(eye.iris), centre=centre, width=width))
 
     # -- helpers -------------------------------------------------------------------------------
     def _below_mouth_slit(self) -> np.ndarray:

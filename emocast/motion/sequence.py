@@ -111,10 +111,7 @@ def rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
 
 _IRISES = np.array(list(T.RIGHT_IRIS) + list(T.LEFT_IRIS))
 _INNER_PAIRS = (np.array(T.LIP_INNER_UPPER[1:-1]), np.array(T.LIP_INNER_LOWER[1:-1]))
-_EYE_PAIRS = tuple(
-    (np.array(u[1:-1]), np.array(lo[1:-1]))
-    for u, lo in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER), (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER))
-)
+_EYE_PAIRS = tuple((np.array(eye.upper[1:-1]), np.array(eye.lower[1:-1])) for eye in T.EYES)
 
 
 # all upper/lower contour pairs at once (lips, both lids; no landmark is in two pairs)

@@ -2,41 +2,67 @@
 
 Sides are the subject's: RIGHT is on the left of a non-mirrored photo. Contours run from the outer
 eye corner (or the right mouth corner) to the inner one (the left corner), so upper and lower
-contours of the same feature are paired index by index.
+contours of the same feature are paired index by index. The contours are face/landmarks.py's
+(derived from MediaPipe's connection sets and tested against them), re-ordered where that module
+runs them from the image's left to its right.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+from emocast.face import landmarks as L
+
 # lips: inner and outer contours, right corner -> left corner, upper and lower paired
-LIP_INNER_UPPER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
-LIP_INNER_LOWER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
-LIP_OUTER_UPPER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
-LIP_OUTER_LOWER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)
-MOUTH_CORNERS = (61, 291)  # outer corners, right then left
-INNER_CORNERS = (78, 308)
+LIP_INNER_UPPER = L.UPPER_LIP_INNER
+LIP_INNER_LOWER = L.LOWER_LIP_INNER
+LIP_OUTER_UPPER = L.UPPER_LIP_OUTER
+LIP_OUTER_LOWER = L.LOWER_LIP_OUTER
+MOUTH_CORNERS = (LIP_OUTER_UPPER[0], LIP_OUTER_UPPER[-1])  # outer corners, right then left
+INNER_CORNERS = (LIP_INNER_UPPER[0], LIP_INNER_UPPER[-1])
 STOMION_UPPER, STOMION_LOWER = 13, 14  # centre of the inner lip contours
-UPPER_LIP = tuple(sorted(set(LIP_INNER_UPPER + LIP_OUTER_UPPER) - {61, 291, 78, 308}))
-LOWER_LIP = tuple(sorted(set(LIP_INNER_LOWER + LIP_OUTER_LOWER) - {61, 291, 78, 308}))
+UPPER_LIP = tuple(sorted(set(LIP_INNER_UPPER + LIP_OUTER_UPPER) - set(MOUTH_CORNERS + INNER_CORNERS)))
+LOWER_LIP = tuple(sorted(set(LIP_INNER_LOWER + LIP_OUTER_LOWER) - set(MOUTH_CORNERS + INNER_CORNERS)))
 
 # eyes: upper and lower lid contours from outer corner to inner corner, paired
-RIGHT_EYE_UPPER = (33, 246, 161, 160, 159, 158, 157, 173, 133)
-RIGHT_EYE_LOWER = (33, 7, 163, 144, 145, 153, 154, 155, 133)
-LEFT_EYE_UPPER = (263, 466, 388, 387, 386, 385, 384, 398, 362)
-LEFT_EYE_LOWER = (263, 249, 390, 373, 374, 380, 381, 382, 362)
+RIGHT_EYE_UPPER = L.RIGHT_EYE_UPPER
+RIGHT_EYE_LOWER = L.RIGHT_EYE_LOWER
+LEFT_EYE_UPPER = L.LEFT_EYE_UPPER[::-1]
+LEFT_EYE_LOWER = L.LEFT_EYE_LOWER[::-1]
 # the skin fold just above each upper lid (moves with the lid, less)
 RIGHT_LID_CREASE = (247, 30, 29, 27, 28, 56, 190)
 LEFT_LID_CREASE = (467, 260, 259, 257, 258, 286, 414)
-RIGHT_IRIS = (468, 469, 470, 471, 472)  # centre first
-LEFT_IRIS = (473, 474, 475, 476, 477)
-EYE_CORNERS = ((33, 133), (263, 362))  # (outer, inner) for right, left
+RIGHT_IRIS = L.RIGHT_IRIS  # centre first
+LEFT_IRIS = L.LEFT_IRIS
+EYE_CORNERS = ((RIGHT_EYE_UPPER[0], RIGHT_EYE_UPPER[-1]), (LEFT_EYE_UPPER[0], LEFT_EYE_UPPER[-1]))  # (outer, inner)
+
+
+class Eye(NamedTuple):
+    """One eye's contours, each from the outer corner to the inner one (iris: centre first)."""
+
+    upper: tuple[int, ...]
+    lower: tuple[int, ...]
+    crease: tuple[int, ...]
+    iris: tuple[int, ...]
+
+    @property
+    def ring(self) -> tuple[int, ...]:
+        """The closed lid outline: upper lid out -> in, then the lower lid back."""
+        return self.upper + self.lower[::-1]
+
+
+EYES = (  # the subject's right eye, then the left
+    Eye(RIGHT_EYE_UPPER, RIGHT_EYE_LOWER, RIGHT_LID_CREASE, RIGHT_IRIS),
+    Eye(LEFT_EYE_UPPER, LEFT_EYE_LOWER, LEFT_LID_CREASE, LEFT_IRIS),
+)
 
 # brows: upper contour and lower contour, outer -> inner
-RIGHT_BROW_UPPER = (70, 63, 105, 66, 107)
-RIGHT_BROW_LOWER = (46, 53, 52, 65, 55)
-LEFT_BROW_UPPER = (300, 293, 334, 296, 336)
-LEFT_BROW_LOWER = (276, 283, 282, 295, 285)
+RIGHT_BROW_UPPER = L.RIGHT_BROW_UPPER
+RIGHT_BROW_LOWER = L.RIGHT_BROW_LOWER
+LEFT_BROW_UPPER = L.LEFT_BROW_UPPER[::-1]
+LEFT_BROW_LOWER = L.LEFT_BROW_LOWER[::-1]
 
 # other features
 NOSE_TIP = 1
@@ -48,10 +74,7 @@ CHEEK = (50, 280)  # cheek apex below each eye
 CHIN = 152
 CHIN_BOSS = 199  # between the lower lip and the chin tip
 FOREHEAD = 10
-FACE_OVAL = (
-    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
-    152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
-)
+FACE_OVAL = L.FACE_OVAL
 
 
 def inner_mouth_polygon() -> np.ndarray:

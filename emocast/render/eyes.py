@@ -37,10 +37,7 @@ LIMBUS_SHADE = 0.3  # the iris's outer ring is this much darker
 DEFAULT_SCLERA_RGB = np.array([222.0, 214.0, 208.0])  # when the photo shows too little sclera
 DEFAULT_IRIS_RGB = np.array([90.0, 70.0, 55.0])
 
-_EYES = (
-    (np.array(T.RIGHT_EYE_UPPER), np.array(T.RIGHT_EYE_LOWER), np.array(T.RIGHT_IRIS)),
-    (np.array(T.LEFT_EYE_UPPER), np.array(T.LEFT_EYE_LOWER), np.array(T.LEFT_IRIS)),
-)
+_EYES = tuple((np.array(eye.upper), np.array(eye.lower), np.array(eye.iris)) for eye in T.EYES)
 
 
 @dataclass

@@ -27,13 +27,7 @@ CLOSE_FROM = 0.45  # share of the lid's travel (photo opening) where the pass st
 CLOSE_FULL = 0.75  # ... and from which it alone draws the eye
 FEATHER_IOD = 0.012  # soft edge under the crease and at the corners (IOD)
 
-_EYES = tuple(
-    (np.array(upper), np.array(lower), np.array(crease))
-    for upper, lower, crease in (
-        (T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER, T.RIGHT_LID_CREASE),
-        (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER, T.LEFT_LID_CREASE),
-    )
-)
+_EYES = tuple((np.array(eye.upper), np.array(eye.lower), np.array(eye.crease)) for eye in T.EYES)
 
 
 def lid_closure(source: np.ndarray, mesh: np.ndarray) -> list[float]:

@@ -231,8 +231,7 @@ def _flatten_cheeks(image: np.ndarray, pts: np.ndarray, frame, amount: float) ->
     # skin only: the face oval without eyes, brows, nostrils and lips (their edges are not expression)
     skin = _poly_mask((h, w), pts[list(T.FACE_OVAL)]).astype(np.float32) / 255.0
     holes = np.zeros((h, w), np.uint8)
-    for ids in (T.RIGHT_EYE_UPPER + T.RIGHT_EYE_LOWER[::-1], T.LEFT_EYE_UPPER + T.LEFT_EYE_LOWER[::-1],
-                T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1]):
+    for ids in (T.EYES[0].ring, T.EYES[1].ring, T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1]):
         holes |= _poly_mask((h, w), pts[list(ids)])
     for ids in (T.RIGHT_BROW_UPPER + T.RIGHT_BROW_LOWER[::-1], T.LEFT_BROW_UPPER + T.LEFT_BROW_LOWER[::-1]):
         holes |= _poly_mask((h, w), pts[list(ids)])
@@ -243,8 +242,7 @@ def _flatten_cheeks(image: np.ndarray, pts: np.ndarray, frame, amount: float) ->
     skin *= 1.0 - holes.astype(np.float32) / 255.0
     # the correction itself may reach the nose wings (the fold starts there), never lips or eyes
     features = np.zeros((h, w), np.uint8)
-    for ids in (T.RIGHT_EYE_UPPER + T.RIGHT_EYE_LOWER[::-1], T.LEFT_EYE_UPPER + T.LEFT_EYE_LOWER[::-1],
-                T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1]):
+    for ids in (T.EYES[0].ring, T.EYES[1].ring, T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1]):
         features |= _poly_mask((h, w), pts[list(ids)])
     features = cv2.GaussianBlur(cv2.dilate(features, np.ones((3, 3), np.uint8)), (0, 0), max(0.015 * iod, 0.7))
     where = oval * (1.0 - features.astype(np.float32) / 255.0)
@@ -331,8 +329,8 @@ class _Painter:
         inner_v = self.at([133, 362])[1]
         out += self.line([(-0.07, inner_v - 0.1), (0.0, inner_v - 0.115), (0.07, inner_v - 0.1)], 0.012, -0.1)
         # the lowered brow shades the upper lids
-        for upper in (T.RIGHT_EYE_UPPER, T.LEFT_EYE_UPPER):
-            out += self.blob(self.at(upper[2:7]) + np.array([0.0, -0.05]), (0.15, 0.05), -0.22)
+        for eye in T.EYES:
+            out += self.blob(self.at(eye.upper[2:7]) + np.array([0.0, -0.05]), (0.15, 0.05), -0.22)
         return out
 
     def _forehead(self, u_ranges):
@@ -412,8 +410,8 @@ class _Painter:
 
     def lid_shade(self):
         out = np.zeros((self.h, self.w), np.float32)
-        for upper, crease in ((T.RIGHT_EYE_UPPER, T.RIGHT_LID_CREASE), (T.LEFT_EYE_UPPER, T.LEFT_LID_CREASE)):
-            centre = (self.at(upper[2:7]) + self.at(crease[2:5])) / 2
+        for eye in T.EYES:
+            centre = (self.at(eye.upper[2:7]) + self.at(eye.crease[2:5])) / 2
             out += self.blob(centre, (0.11, 0.03), -0.08)
         return out
 

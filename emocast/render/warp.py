@@ -40,10 +40,7 @@ MOVING_PX = 1.0 / 64.0  # remap rounds positions to 1/32 px: smaller displacemen
 IRIS_MARGIN = 0.1  # iris points stay at least this share of the eye opening's height away from the lids
 IRIS_SQUASH = 4.0  # steepness of the logistic curve that keeps them there
 PART_OF_PICTURE = 0.8  # above this fraction of the picture moving, all of it is resampled (same pixels)
-_EYES = tuple(
-    (list(upper), list(lower), list(iris))
-    for upper, lower, iris in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER, T.RIGHT_IRIS), (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER, T.LEFT_IRIS))
-)
+_EYES = tuple((list(eye.upper), list(eye.lower), list(eye.iris)) for eye in T.EYES)
 
 
 @dataclass
@@ -336,9 +333,9 @@ def _triangulate(points: np.ndarray, mesh: np.ndarray, iod: float) -> np.ndarray
     up, lo = list(T.LIP_INNER_UPPER[1:-1]), list(T.LIP_INNER_LOWER[1:-1])
     opened[up, 1] -= 0.02 * iod
     opened[lo, 1] += 0.08 * iod
-    for upper, lower in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER), (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER)):
-        opened[list(upper[1:-1]), 1] -= 0.02 * iod
-        opened[list(lower[1:-1]), 1] += 0.02 * iod
+    for eye in T.EYES:
+        opened[list(eye.upper[1:-1]), 1] -= 0.02 * iod
+        opened[list(eye.lower[1:-1]), 1] += 0.02 * iod
     opened += np.random.default_rng(0).normal(0.0, 1e-3, opened.shape)  # break exact ties
     return Delaunay(opened).simplices
 

@@ -36,11 +36,11 @@ def test_raised_lids_show_white_above_the_iris(request, name):
     assert changed.sum() > 20
     # only inside the eye openings (anti-aliasing and the soft edge reach 2 pixels past them, faintly)
     allowed, opening = np.zeros_like(changed), np.zeros(changed.shape, np.uint8)
-    for upper, lower in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER), (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER)):
-        pts = mesh[list(upper) + list(lower), :2]
+    for eye in T.EYES:
+        pts = mesh[list(eye.ring), :2]
         (x0, y0), (x1, y1) = np.floor(pts.min(0)).astype(int) - 2, np.ceil(pts.max(0)).astype(int) + 3
         allowed[y0:y1, x0:x1] = True
-        cv2.fillPoly(opening, [np.round(mesh[list(upper) + list(lower[::-1]), :2]).astype(np.int32)], 1)
+        cv2.fillPoly(opening, [np.round(pts).astype(np.int32)], 1)
     assert not (changed & ~allowed).any()
     outside = cv2.dilate(opening, np.ones((3, 3), np.uint8)) == 0
     assert np.abs(on.astype(int) - off.astype(int)).max(axis=2)[outside].max() <= 40

@@ -11,7 +11,7 @@ from emocast.render.lids import CLOSE_FROM, draw_closing_lids, lid_closure
 from tests.motion.conftest import expression, speech, still
 
 GREY = np.array([0.299, 0.587, 0.114])
-EYES = ((T.RIGHT_EYE_UPPER, T.RIGHT_LID_CREASE), (T.LEFT_EYE_UPPER, T.LEFT_LID_CREASE))
+EYES = tuple((eye.upper, eye.crease) for eye in T.EYES)
 
 
 def _renderer(crop, n=1):
