@@ -153,13 +153,39 @@ def mouth_colours(skin_rgb: np.ndarray, skin_level: float,
     return teeth, shaded_colour(teeth, lip_rgb, SHADED_TEETH_WARMTH), lit_colour(TONGUE_RGB, skin_rgb, 254.0)
 
 
+def _coverage(ys: np.ndarray, top: np.ndarray, bottom: np.ndarray | None = None) -> np.ndarray:
+    """(rows, cols) float32 share of each pixel's height (row y spans y - 0.5 .. y + 0.5) between
+    the per-column lines `top` and `bottom` (None: no bottom edge)."""
+    ys = ys.astype(np.float32)
+    cover = np.maximum(top.astype(np.float32), ys - np.float32(0.5))
+    np.subtract(ys + np.float32(0.5), cover, out=cover)
+    if bottom is not None:
+        np.minimum(cover, bottom.astype(np.float32) - (ys - np.float32(0.5)), out=cover)
+        np.minimum(cover, bottom.astype(np.float32) - top.astype(np.float32), out=cover)
+    np.clip(cover, 0.0, 1.0, out=cover)
+    return cover
+
+
+def _tint(shade: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """(rows, cols, 3) float32: a brightness field times a colour."""
+    return cv2.cvtColor(np.ascontiguousarray(shade, np.float32), cv2.COLOR_GRAY2RGB) * np.asarray(rgb, np.float32)
+
+
+def _over(base: np.ndarray, layer: np.ndarray, cover: np.ndarray) -> None:
+    """base += cover * (layer - base), in place (the layer in front where it covers the pixel)."""
+    layer -= base
+    layer *= cv2.cvtColor(cover, cv2.COLOR_GRAY2RGB)
+    base += layer
+
+
 def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: float, iod: float,
                lip_rgb: np.ndarray, skin_level: float, teeth_rgb: np.ndarray = TEETH_RGB,
                tongue_rgb: np.ndarray = TONGUE_RGB, lower_teeth_rgb: np.ndarray | None = None) -> None:
     """Paint the mouth interior into `frame` in place.
 
-    Only the inner-lip polygon's bounding box is touched. Each pixel gets one of four colours
-    (cavity tinted like the lips, tongue, lower teeth, upper teeth) times a float32 brightness.
+    Only the inner-lip polygon's bounding box is touched. Four layers, each a colour times a float32
+    brightness (cavity tinted like the lips, tongue, lower teeth, upper teeth), are laid back to
+    front, each by the share of a pixel's height it covers.
 
     Args:
         frame: (H, W, 3) uint8 RGB, the warped picture.
@@ -209,7 +235,9 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     teeth_col = teeth_light(skin_level) * (0.55 + 0.45 * arch) * gaps
     tongue_col = ((0.45 * skin_level + 0.15) * (0.5 + 0.5 * arch)).astype(np.float32)
 
-    # per pixel (2-D, float32): brightness and which colour
+    # per pixel (2-D, float32): back to front, cavity, tongue, lower teeth, upper teeth, each layer
+    # over the ones behind it by the share of the pixel's height it covers (anti-aliased edges:
+    # a tooth row's edge crosses pixel rows at a slant and would otherwise step)
     below_lip = (ys - upper_lip).astype(np.float32)  # pixels below the (moving) upper lip line
     depth = below_lip * np.float32(1.0 / (0.25 * iod))  # cavity: darkest mid-opening
     np.maximum(depth, 0.0, out=depth)
@@ -218,22 +246,20 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     np.abs(depth, out=depth)
     depth *= 0.1
     depth += 0.16
-    shade = depth * (0.6 + 0.4 * arch).astype(np.float32)
-    label = np.zeros(shade.shape, np.uint8)
+    out = _tint(depth * (0.6 + 0.4 * arch).astype(np.float32), lip_rgb)
     # the tongue lies behind the lower teeth, domed (highest mid-mouth); its back, higher in the
     # picture, is in the cavity's shadow
     tongue_top = lower_tip - TONGUE_ABOVE_TIPS_IOD * iod * np.sqrt(arch)
     towards_front = ((ys - tongue_top) * (1.0 / (TONGUE_FADE_IOD * iod))).astype(np.float32)
-    tongue = towards_front > 0
+    np.maximum(towards_front, 0.0, out=towards_front)
     np.minimum(towards_front, 1.0, out=towards_front)
     towards_front *= 0.5
     towards_front += 0.5
-    np.copyto(shade, towards_front * tongue_col, where=tongue)
-    label[tongue] = 1
-    lower = (ys > lower_tip) & (ys < lower_root)
-    np.copyto(shade, (0.62 * teeth_col).astype(np.float32), where=lower)
-    label[lower] = 3
-    upper = (ys < upper_tip) & (ys > upper_root)
+    _over(out, _tint(towards_front * tongue_col, tongue_rgb), _coverage(ys, tongue_top))
+    if lower_teeth_rgb is None:
+        lower_teeth_rgb = shaded_colour(teeth_rgb, lip_rgb, SHADED_TEETH_WARMTH)
+    lower_col = (0.62 * teeth_col).astype(np.float32)
+    _over(out, _tint(np.broadcast_to(lower_col, out.shape[:2]), lower_teeth_rgb), _coverage(ys, lower_tip, lower_root))
     # the upper lip shades the top of the teeth
     under_lip = below_lip * np.float32(1.0 / (0.025 * iod))
     np.maximum(under_lip, 0.0, out=under_lip)
@@ -241,14 +267,7 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     under_lip *= 0.3
     under_lip += 0.7
     under_lip *= teeth_col.astype(np.float32)
-    np.copyto(shade, under_lip, where=upper)
-    label[upper] = 2
-    palette = np.zeros((1, 256, 3), np.float32)
-    if lower_teeth_rgb is None:
-        lower_teeth_rgb = shaded_colour(teeth_rgb, lip_rgb, SHADED_TEETH_WARMTH)
-    palette[0, :4] = lip_rgb, tongue_rgb, teeth_rgb, lower_teeth_rgb
-    out = cv2.LUT(cv2.cvtColor(label, cv2.COLOR_GRAY2RGB), palette)
-    out = cv2.multiply(out, cv2.cvtColor(shade, cv2.COLOR_GRAY2RGB))
+    _over(out, _tint(under_lip, teeth_rgb), _coverage(ys, upper_root, upper_tip))
 
     out = cv2.GaussianBlur(out, (3, 3), 0.6)
     a = alpha.astype(np.float32) * np.float32(1.0 / 255.0)

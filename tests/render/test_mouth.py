@@ -138,28 +138,33 @@ def _reference_draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray,
     # tongue behind the lower teeth, domed, its back in shadow
     tongue_top = lower_tip - M.TONGUE_ABOVE_TIPS_IOD * iod * np.sqrt(arch)
     front = np.clip((ys - tongue_top[None, :]) / (M.TONGUE_FADE_IOD * iod), 0.0, 1.0)
-    tongue = ys > tongue_top[None, :]
+    tongue = _cover(ys, tongue_top[None, :], np.inf)
     tongue_shade = (0.45 * skin_level + 0.15) * (0.5 + 0.5 * arch)[None, :] * (0.5 + 0.5 * front)
-    out = np.where(tongue[..., None], M.TONGUE_RGB * tongue_shade[..., None], out)
+    out = out + tongue * (M.TONGUE_RGB * tongue_shade[..., None] - out)
 
     teeth_light = np.clip(0.55 + 0.5 * skin_level, 0.5, 1.05)
     gaps = np.ones_like(xs[0])
     for edge in M.TOOTH_EDGES_IOD:
         for sign in (-1.0, 1.0):
             gaps *= 1.0 - 0.16 * np.exp(-0.5 * ((xs[0] - cx - sign * edge * iod * (1.0 - 0.25 * (edge / 0.27))) / 0.8) ** 2)
-    lower = (ys > lower_tip[None, :]) & (ys < lower_root[None, :])
+    lower = _cover(ys, lower_tip[None, :], lower_root[None, :])
     lower_shade = (0.62 * teeth_light * (0.55 + 0.45 * arch) * gaps)[None, :, None]
     # the lower row is lit by light bounced off the lips: warmer at equal luma
     warm = lip_rgb / (lip_rgb @ M.LUMA)
     shaded = M.TEETH_RGB * (1.0 - M.SHADED_TEETH_WARMTH + M.SHADED_TEETH_WARMTH * warm)
     shaded *= (M.TEETH_RGB @ M.LUMA) / (shaded @ M.LUMA)
-    out = np.where(lower[..., None], shaded * lower_shade, out)
-    upper = (ys < upper_tip[None, :]) & (ys > upper_root[None, :])
+    out = out + lower * (shaded * lower_shade - out)
+    upper = _cover(ys, upper_root[None, :], upper_tip[None, :])
     # the upper lip shades the top of the teeth
     under_lip = np.clip((ys - upper_lip[None, :]) / (0.025 * iod), 0.0, 1.0)[..., None]
     upper_shade = (teeth_light * (0.55 + 0.45 * arch) * gaps)[None, :, None] * (0.7 + 0.3 * under_lip)
-    out = np.where(upper[..., None], M.TEETH_RGB * upper_shade, out)
+    out = out + upper * (M.TEETH_RGB * upper_shade - out)
 
     out = cv2.GaussianBlur(out.astype(np.float32), (3, 3), 0.6)
     roi = frame[y0:y1, x0:x1].astype(np.float32)
     frame[y0:y1, x0:x1] = np.clip(roi * (1.0 - a) + out * a, 0, 255).astype(np.uint8)
+
+
+def _cover(ys, top, bottom):
+    """(rows, cols, 1): how much of each pixel's height (y - 0.5 .. y + 0.5) lies between top and bottom."""
+    return np.clip(np.minimum(bottom, ys + 0.5) - np.maximum(top, ys - 0.5), 0.0, 1.0)[..., None]
