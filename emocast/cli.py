@@ -93,10 +93,18 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 
 _progress_line_open = False  # a "\r" progress line is on screen without its newline
+_progress_stage = None  # the last stage printed when stderr is not a terminal
 
 
 def _print_progress(stage: str, fraction: float) -> None:
-    global _progress_line_open
+    """One line rewritten in place on a terminal; in a log or a pipe, one line as each stage starts."""
+    global _progress_line_open, _progress_stage
+    if not sys.stderr.isatty():
+        if stage != _progress_stage:
+            sys.stderr.write(f"{stage:<12s} {fraction * 100:5.1f}%\n")
+            sys.stderr.flush()
+            _progress_stage = stage
+        return
     sys.stderr.write(f"\r{stage:<12s} {fraction * 100:5.1f}%")
     sys.stderr.flush()
     _progress_line_open = True

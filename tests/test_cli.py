@@ -104,6 +104,21 @@ def test_an_error_after_progress_starts_on_its_own_line(tmp_path, capsys, speech
     assert "\nemocast: error: no face" in err or err.startswith("emocast: error: no face")
 
 
+def test_progress_in_a_log_is_one_line_per_stage(tmp_path, portrait_closed, speech_short):
+    """stderr redirected to a file: no carriage returns, each stage once, on its own line."""
+    log = tmp_path / "log.txt"
+    with open(log, "w") as stderr:
+        proc = subprocess.run([sys.executable, "-m", "emocast", "generate", "--image", str(portrait_closed),
+                               "--audio", str(speech_short), "--prompt", "happy", "--size", "256",
+                               "--out", str(tmp_path / "o.mp4")], stderr=stderr, stdout=subprocess.PIPE, timeout=300)
+    assert proc.returncode == 0
+    text = log.read_text()
+    assert "\r" not in text
+    stages = [line.split()[0] for line in text.splitlines() if line and not line.startswith("emocast:")]
+    assert len(stages) == len(set(stages)) >= 4, stages
+    assert "render" in stages and stages[-1] == "done"
+
+
 def test_sigterm_leaves_no_partial_video(tmp_path, portrait_closed, speech_real):
     """`kill` (or a closed terminal) during the render: exit 143, no .part file, nothing at --out."""
     import signal
