@@ -111,11 +111,12 @@ def _print_progress(stage: str, fraction: float) -> None:
 
 
 def _end_progress_line() -> None:
-    """Finish an open progress line, so what follows starts on a line of its own."""
-    global _progress_line_open
+    """Finish an open progress line, so what follows starts on a line of its own; end the run's progress."""
+    global _progress_line_open, _progress_stage
     if _progress_line_open:
         sys.stderr.write("\n")
     _progress_line_open = False
+    _progress_stage = None  # the next run in this process prints its first stage again
 
 
 def _exit_on_signal(signum: int, frame) -> None:

@@ -156,12 +156,14 @@ def mouth_colours(skin_rgb: np.ndarray, skin_level: float,
 def _coverage(ys: np.ndarray, top: np.ndarray, bottom: np.ndarray | None = None) -> np.ndarray:
     """(rows, cols) float32 share of each pixel's height (row y spans y - 0.5 .. y + 0.5) between
     the per-column lines `top` and `bottom` (None: no bottom edge)."""
-    ys = ys.astype(np.float32)
-    cover = np.maximum(top.astype(np.float32), ys - np.float32(0.5))
-    np.subtract(ys + np.float32(0.5), cover, out=cover)
+    row_top = ys.astype(np.float32) - np.float32(0.5)
+    top = top.astype(np.float32)
+    cover = np.maximum(top, row_top)
+    np.subtract(row_top + np.float32(1.0), cover, out=cover)
     if bottom is not None:
-        np.minimum(cover, bottom.astype(np.float32) - (ys - np.float32(0.5)), out=cover)
-        np.minimum(cover, bottom.astype(np.float32) - top.astype(np.float32), out=cover)
+        bottom = bottom.astype(np.float32)
+        np.minimum(cover, bottom - row_top, out=cover)
+        np.minimum(cover, bottom - top, out=cover)
     np.clip(cover, 0.0, 1.0, out=cover)
     return cover
 

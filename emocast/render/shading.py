@@ -230,9 +230,10 @@ def _flatten_cheeks(image: np.ndarray, pts: np.ndarray, frame, amount: float) ->
     face = frame.to_face(np.concatenate([pts, np.zeros((len(pts), 1))], 1))
     # skin only: the face oval without eyes, brows, nostrils and lips (their edges are not expression)
     skin = _poly_mask((h, w), pts[list(T.FACE_OVAL)]).astype(np.float32) / 255.0
-    holes = np.zeros((h, w), np.uint8)
+    features = np.zeros((h, w), np.uint8)  # eyes and lips
     for ids in (T.EYES[0].ring, T.EYES[1].ring, T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1]):
-        holes |= _poly_mask((h, w), pts[list(ids)])
+        features |= _poly_mask((h, w), pts[list(ids)])
+    holes = features.copy()
     for ids in (T.RIGHT_BROW_UPPER + T.RIGHT_BROW_LOWER[::-1], T.LEFT_BROW_UPPER + T.LEFT_BROW_LOWER[::-1]):
         holes |= _poly_mask((h, w), pts[list(ids)])
     for i in range(2):
@@ -241,9 +242,6 @@ def _flatten_cheeks(image: np.ndarray, pts: np.ndarray, frame, amount: float) ->
     oval = skin.copy()
     skin *= 1.0 - holes.astype(np.float32) / 255.0
     # the correction itself may reach the nose wings (the fold starts there), never lips or eyes
-    features = np.zeros((h, w), np.uint8)
-    for ids in (T.EYES[0].ring, T.EYES[1].ring, T.LIP_OUTER_UPPER + T.LIP_OUTER_LOWER[::-1]):
-        features |= _poly_mask((h, w), pts[list(ids)])
     features = cv2.GaussianBlur(cv2.dilate(features, np.ones((3, 3), np.uint8)), (0, 0), max(0.015 * iod, 0.7))
     where = oval * (1.0 - features.astype(np.float32) / 255.0)
     rgb = image.astype(np.float32)
