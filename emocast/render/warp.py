@@ -320,7 +320,9 @@ def irises_inside(points: np.ndarray) -> np.ndarray:
         top = T.contour_y(points[upper], xs)
         gap = np.maximum(T.contour_y(points[lower], xs) - top, 1e-3)
         t = (points[iris, 1] - top) / gap
-        squashed = IRIS_MARGIN + (1.0 - 2.0 * IRIS_MARGIN) / (1.0 + np.exp(-IRIS_SQUASH * (t - 0.5)))
+        # a closed eye (gap ~0) puts t far out: the curve is flat there, so clip before exp overflows
+        z = np.clip(-IRIS_SQUASH * (t - 0.5), -60.0, 60.0)
+        squashed = IRIS_MARGIN + (1.0 - 2.0 * IRIS_MARGIN) / (1.0 + np.exp(z))
         points[iris, 1] = top + squashed * gap
     return points
 

@@ -60,3 +60,28 @@ def test_open_eyes_are_left_to_the_warp(hdtf):
         draw_closing_lids(frame, renderer.image, motion.source, mesh, renderer.iod)
         assert np.array_equal(frame, before)
     assert lid_closure(motion.source, motion.source) == [0.0, 0.0]
+
+
+def test_irises_of_shut_eyes_stay_put_without_overflow(hdtf):
+    """An eye whose lids meet (a laughing photo, a full blink) left the iris squash dividing by ~0:
+    exp overflowed and a RuntimeWarning reached the user's terminal."""
+    import warnings
+
+    from emocast.render.warp import irises_inside
+
+    _, crop = hdtf
+    points = np.asarray(crop.landmarks, np.float64)[:, :2].copy()
+    for eye in T.EYES:
+        lower = points[list(eye.lower)]
+        order = np.argsort(lower[:, 0])
+        points[list(eye.upper), 1] = np.interp(points[list(eye.upper), 0], lower[order, 0], lower[order, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        moved = irises_inside(points)
+    assert np.isfinite(moved).all()
+    for eye in T.EYES:  # every iris point lands between the lids, on the shut lid line (within its kinks)
+        xs = moved[list(eye.iris), 0]
+        top = T.contour_y(moved[list(eye.upper)], xs)
+        bottom = np.maximum(T.contour_y(moved[list(eye.lower)], xs), top)
+        assert (moved[list(eye.iris), 1] >= top - 1e-6).all() and (moved[list(eye.iris), 1] <= bottom + 1e-3).all()
+        assert np.abs(moved[list(eye.iris), 1] - top).max() < 0.5
