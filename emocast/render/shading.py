@@ -17,7 +17,9 @@ takes it out of the geometry (`neutral_appearance`, once per crop): a smile's mi
 (the cheek bulge highlights, the nasolabial fold and the brackets beside the mouth corners, crow's
 feet) is flattened towards the skin's low-frequency lighting (per channel, skin pixels only), and a
 laughing mouth's lips are repainted as closed lips (lip colour graded across each lip, a dark line
-where they meet): its landmarks are loose and teeth would leak past them.
+where they meet): its landmarks are loose and teeth would leak past them. The flattened shading is
+kept as one more map, driven by the frame's AU12 relative to the photo's: a frame that smiles gets
+the person's own folds back.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import cv2
 import numpy as np
 
 from emocast.motion import topology as T
+
+LUMA_F32 = np.array([0.299, 0.587, 0.114], np.float32)
 
 # which channels drive each map, and how much
 MAP_CHANNELS: dict[str, dict[str, float]] = {
@@ -87,8 +91,17 @@ class ShadingMaps:
     def neutral_source(self, image: np.ndarray) -> np.ndarray:
         """The source picture with its own expression's appearance removed (computed once, cached)."""
         if self._neutral is None or self._neutral[0] is not image:
-            self._neutral = (image, neutral_appearance(image, self.motion.source, self.motion.frame, self.smile))
+            self._neutral = (image, *neutral_and_smile(image, self.motion.source, self.motion.frame, self.smile))
         return self._neutral[1]
+
+    def own_smile(self, channel_values: np.ndarray) -> tuple[tuple[int, int, int, int, np.ndarray], float] | None:
+        """The photo's own smile shading (after `neutral_source`) and its weight in this frame: the
+        frame's AU12 over the photo's, at most 1 (a frame smiling as much as the photo has its folds)."""
+        if self._neutral is None or self._neutral[2] is None or self.smile <= 0.0:
+            return None
+        k = self.motion.channels.index("AU12")
+        weight = min(float(channel_values[k]) / max(self.smile, OWN_SMILE_FROM), 1.0)
+        return (self._neutral[2], weight) if weight > 0.01 else None
 
     def apply(self, image: np.ndarray, channel_values: np.ndarray, blink: float = 0.0) -> np.ndarray:
         """The source picture with this frame's wrinkles (a new array; `image` is not changed).
@@ -102,6 +115,9 @@ class ShadingMaps:
             image = self.neutral_source(image)
         weights = self.mix @ np.asarray(channel_values, np.float32) + self.blink_mix * blink
         active = [(m, float(wt)) for m, wt in zip(self.maps, weights) if wt > 0.01]
+        own = self.own_smile(channel_values) if self.motion is not None else None
+        if own is not None:
+            active.append(own)
         if not active:
             return image
         # only the union of the active maps' boxes changes (elsewhere the gain is exactly 1)
@@ -118,7 +134,14 @@ class ShadingMaps:
         return out
 
 
-SMILE_FLATTEN = 0.9  # how much of a full smile's mid-scale cheek shading is flattened
+# flattening per unit of the photo's smile (x the spot's weight below, at most all of it): a full
+# smile's shading is all gone over most of the cheeks, not 90 % at their centres only (what was left
+# still read "happy" on a neutral target, however relaxed the mesh)
+SMILE_FLATTEN = 2.7
+# the flattened shading is given back to frames that smile, in proportion: all of it to a frame whose
+# AU12 reaches the photo's (or this, for a photo that barely smiles), so a happy target gets the
+# person's own folds and cheek highlights
+OWN_SMILE_FROM = 0.3
 FLATTEN_SIGMAS_IOD = (0.025, 0.2)  # shading between these scales counts as expression (folds, bulges)
 # where a smile shades the skin: (spot, (outward, down) offset IOD, (su, sv) IOD, weight)
 FLATTEN_SPOTS = (
@@ -143,13 +166,32 @@ def neutral_appearance(image: np.ndarray, landmarks: np.ndarray, frame, smile: f
         frame: its FaceFrame (pixels <-> IOD units).
         smile: the fitted source AU12 (0 = no smile: the picture is returned unchanged).
     """
+    return neutral_and_smile(image, landmarks, frame, smile)[0]
+
+
+def neutral_and_smile(image: np.ndarray, landmarks: np.ndarray, frame,
+                      smile: float) -> tuple[np.ndarray, tuple[int, int, int, int, np.ndarray] | None]:
+    """`neutral_appearance`, and the shading it flattened as a relative-luminance map over its box.
+
+    The map (y0, y1, x0, x1, (h, w) float32) gives the photo's own smile back: the neutral copy
+    times (1 + map) has the photo's fold shadows and cheek highlights again (in luma). None when
+    nothing was flattened.
+    """
     out = image
     pts = np.asarray(landmarks, np.float64)[:, :2]
     if repaints_lips(pts, frame, smile):
         out = _paint_over_teeth(out, pts, frame.iod)
-    if smile > 0.05:
-        out = _flatten_cheeks(out, pts, frame, min(smile, 1.0) * SMILE_FLATTEN)
-    return out
+    if smile <= 0.05:
+        return out, None
+    removed = _smile_shading(out, pts, frame, min(smile, 1.0) * SMILE_FLATTEN)
+    flat = np.clip(out.astype(np.float32) - removed, 0, 255)
+    field = (removed @ LUMA_F32) / np.maximum(flat @ LUMA_F32, 8.0)
+    flat = flat.astype(np.uint8)
+    nz = np.argwhere(np.abs(field) > 2e-3)
+    if len(nz) == 0:
+        return flat, None
+    (y0, x0), (y1, x1) = nz.min(0), nz.max(0) + 1
+    return flat, (int(y0), int(y1), int(x0), int(x1), np.ascontiguousarray(field[y0:y1, x0:x1]))
 
 
 def _poly_mask(shape, polygon: np.ndarray) -> np.ndarray:
@@ -223,8 +265,9 @@ def repaints_lips(landmarks: np.ndarray, frame, smile: float) -> bool:
     return gap > REPAINT_GAP_IOD and smile > REPAINT_SMILE
 
 
-def _flatten_cheeks(image: np.ndarray, pts: np.ndarray, frame, amount: float) -> np.ndarray:
-    """Flatten mid-scale shading (fold shadows, bulge highlights) over the cheeks towards the lighting."""
+def _smile_shading(image: np.ndarray, pts: np.ndarray, frame, amount: float) -> np.ndarray:
+    """(H, W, 3) float32 mid-scale shading (fold shadows, bulge highlights) over the cheeks: what
+    flattening subtracts, `amount` x each spot's weight of it, at most all of it."""
     h, w = image.shape[:2]
     iod = frame.iod
     face = frame.to_face(np.concatenate([pts, np.zeros((len(pts), 1))], 1))
@@ -266,10 +309,9 @@ def _flatten_cheeks(image: np.ndarray, pts: np.ndarray, frame, amount: float) ->
                 c = face[{"cheek": T.CHEEK[i], "corner": T.MOUTH_CORNERS[i], "crow": T.EYE_CORNERS[i][0]}[spot], :2]
             c = c + np.array([(-1, 1)[i] * du, dv])
             region = np.maximum(region, weight * np.exp(-0.5 * (((u - c[0]) / sigma[0]) ** 2 + ((v - c[1]) / sigma[1]) ** 2)))
-    weight = (amount * region * where)[..., None]
-    # remove the band between the two scales (per channel: a lightened shadow keeps the skin's hue)
-    band = np.clip(fine - coarse, -60.0, 60.0)
-    return np.clip(rgb - weight * band, 0, 255).astype(np.uint8)
+    weight = (np.minimum(amount * region, 1.0) * where)[..., None]
+    # the band between the two scales (per channel: a lightened shadow keeps the skin's hue)
+    return weight * np.clip(fine - coarse, -60.0, 60.0)
 
 
 class _Painter:

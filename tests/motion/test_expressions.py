@@ -8,7 +8,7 @@ from emocast.motion.neutral import eye_aperture, mouth_curve, neutralize
 from emocast.motion.rig import FaceFrame
 from emocast.render.frames import FrameRenderer
 from emocast.render.mouth import mouth_area
-from emocast.render.shading import neutral_appearance
+from emocast.render.shading import ShadingMaps, neutral_appearance
 from tests.motion.conftest import expression, speech, still
 
 FEAR = {"AU1": 0.8, "AU2": 0.6, "AU4": 0.5, "AU5": 0.85, "AU7": 0.4, "AU20": 0.7, "AU25": 0.5, "AU26": 0.45}
@@ -44,25 +44,46 @@ def test_neutral_appearance_flattens_the_smile_folds_and_hides_teeth(astronaut):
     pts = np.asarray(crop.landmarks, np.float64)
     # the nasolabial folds (between nose wing and mouth corner): their shading is mid-scale contrast
     # against the skin around; the neutral copy has less of it
-    import cv2
-
-    def fold_contrast(img):
-        lum = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float64)
-        band = cv2.GaussianBlur(lum, (0, 0), 0.03 * frame.iod) - cv2.GaussianBlur(lum, (0, 0), 0.2 * frame.iod)
-        values = []
-        for i in range(2):
-            c = (pts[T.ALAR[i], :2] + pts[T.MOUTH_CORNERS[i], :2]) / 2
-            r = int(0.12 * frame.iod)
-            x, y = np.round(c).astype(int)
-            values.append(np.abs(band[y - r: y + r, x - r: x + r]).mean())
-        return float(np.mean(values))
-
-    assert fold_contrast(out) < 0.7 * fold_contrast(crop.image)
+    assert _fold_contrast(out, pts, frame.iod) < 0.5 * _fold_contrast(crop.image, pts, frame.iod)  # 0.56 before 2026-11
     outer = pts[list(T.LIP_OUTER_UPPER) + list(T.LIP_OUTER_LOWER[-2:0:-1])]
     before, _ = _polygon_pixels(crop.image, outer)
     after, _ = _polygon_pixels(out, outer)
     assert _teeth(before).mean() > 0.15  # the photo shows a row of teeth
     assert _teeth(after).mean() < 0.3 * _teeth(before).mean()
+
+
+def _fold_contrast(img, pts, iod):
+    """Mid-scale luminance contrast over both nasolabial folds (between nose wing and mouth corner)."""
+    import cv2
+
+    lum = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    band = cv2.GaussianBlur(lum, (0, 0), 0.03 * iod) - cv2.GaussianBlur(lum, (0, 0), 0.2 * iod)
+    values = []
+    for i in range(2):
+        c = (pts[T.ALAR[i], :2] + pts[T.MOUTH_CORNERS[i], :2]) / 2
+        r = int(0.12 * iod)
+        x, y = np.round(c).astype(int)
+        values.append(np.abs(band[y - r: y + r, x - r: x + r]).mean())
+    return float(np.mean(values))
+
+
+def test_a_frame_smiling_like_the_photo_gets_its_own_folds_back(astronaut):
+    """The photo's own smile shading is flattened for every other expression, and given back, in
+    proportion, to frames that smile: the folds a smiling target gets are the person's own."""
+    _, crop = astronaut
+    motion = plan_motion(crop, expression({}, 1), speech(1), still())
+    maps = ShadingMaps.build(crop.image.shape[:2], motion)
+    pts, iod = np.asarray(crop.landmarks, np.float64), motion.frame.iod
+    k = motion.channels.index("AU12")
+    photo = _fold_contrast(crop.image, pts, iod)
+    contrast = []
+    for share in (0.0, 0.5, 1.0):
+        values = np.zeros(len(motion.channels), np.float32)
+        values[k] = share * maps.smile
+        contrast.append(_fold_contrast(maps.apply(crop.image, values), pts, iod))
+    assert contrast[0] < 0.5 * photo  # relaxed: flattened (0.45 of the photo's)
+    assert contrast[0] < contrast[1] < contrast[2]
+    assert abs(contrast[2] - photo) < 0.25 * photo  # smiling as much as the photo: its own folds (+ the rig's: 1.14x)
 
 
 def test_no_smile_no_appearance_change(hdtf):
