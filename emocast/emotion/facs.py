@@ -49,12 +49,14 @@ PROTOTYPES: dict[str, dict[str, float]] = {
 # Strong anger bares the teeth. EMFACS lists two anger families (Ekman & Friesen 1978/1983; FACS
 # Investigator's Guide, Table 12-1): closed-mouth 4+5+7+17+23/24 (the prototype above, used for mild
 # and moderate anger) and open-mouth 4+5+7+10+22+23+25/26 (rage, shouting: upper lip raised,
-# lips parted in a squared mouth over clenched or barely parted teeth). AU22 (funneler) is not
-# modelled; AU16 lowers the lower lip's middle so the mouth opens square rather than oval.
+# lips parted in a squared mouth, the jaw dropped: a shout). AU22 (funneler) is not modelled; AU16
+# lowers the lower lip's middle so the mouth opens square rather than oval. The jaw (AU26 0.8; 0.2,
+# clenched teeth, read as disgust: stills 6/23 angry, 14/19 with the shout) is held in part while
+# talking (motion/animate.py), so the shouting mouth still articulates.
 # Above VARIANT_RAMP[0] intensity the open variant blends in, fully from VARIANT_RAMP[1].
 HIGH_INTENSITY_VARIANTS: dict[str, dict[str, float]] = {
     "angry": {"AU4": 1.0, "AU5": 0.6, "AU7": 0.8, "AU9": 0.2, "AU10": 1.0, "AU16": 0.6, "AU23": 0.3,
-              "AU25": 1.0, "AU26": 0.2},
+              "AU25": 1.0, "AU26": 0.8},
 }
 VARIANT_RAMP = (0.55, 0.75)
 

@@ -28,6 +28,11 @@ EXPRESSION_SMOOTH_S = 0.08  # std of the expression smoothing (the plan may step
 VISEME_SMOOTH_S = 0.02  # visemes are already coarticulated; only take off frame-level steps
 SPEECH_JAW_TO_AU26 = 0.7  # viseme jaw 1.0 -> AU26 0.7 (about 11 mm: a wide /aa/)
 SPEECH_JAW_TO_AU25 = 0.6
+# While the voice is on (smoothed over TALKING_SMOOTH_S, so short pauses between words count as
+# talking), an expression's own jaw drop is held only in part; the rest opens with each syllable
+# (a shouting or surprised mouth still closes for /p b m/). In silence it is held whole.
+TALKING_JAW_HOLD = 0.4
+TALKING_SMOOTH_S = 0.3
 PRESSED_LIP_AUS = ("AU23", "AU24", "AU28")  # released while the jaw opens for speech
 
 
@@ -97,9 +102,13 @@ def _add_speech(weights: np.ndarray, channels: tuple[str, ...], speech: SpeechFe
                                 for x in (v.jaw, v.round, v.spread, v.closed))
     jaw, rnd, spread, closed = (np.clip(x, 0.0, 1.0) for x in (jaw, rnd, spread, closed))
     col = channels.index
-    expression_open = np.clip(weights[:, col("AU25")] + weights[:, col("AU26")], 0.0, 1.0)
-    # the jaw adds to the expression's own opening (a surprised mouth talking stays open)
-    weights[:, col("AU26")] = weights[:, col("AU26")] + SPEECH_JAW_TO_AU26 * jaw * (1 - weights[:, col("AU26")])
+    talking = np.clip(1.5 * gaussian_smooth(_fit(speech.prosody.voiced.astype(np.float64), n), TALKING_SMOOTH_S * fps), 0.0, 1.0)
+    hold = 1.0 - (1.0 - TALKING_JAW_HOLD) * talking
+    expression_jaw = weights[:, col("AU26")].copy()
+    held = expression_jaw * hold
+    expression_open = np.clip(held, 0.0, 1.0)  # parted lips alone still meet for /p b m/
+    # the jaw adds to the expression's held opening (a surprised mouth talking stays open)
+    weights[:, col("AU26")] = np.clip(held + (SPEECH_JAW_TO_AU26 * (1 - held) + expression_jaw * (1 - hold)) * jaw, 0.0, 1.0)
     weights[:, col("AU25")] = np.maximum(weights[:, col("AU25")], SPEECH_JAW_TO_AU25 * jaw)
     for name in PRESSED_LIP_AUS:
         weights[:, col(name)] *= 1.0 - np.clip(2.0 * jaw, 0.0, 1.0)

@@ -53,3 +53,30 @@ def test_blink_option_off(hdtf):
     assert not m.blink.any()
     m = plan_motion(crop, expression({}, 200), speech(200), GenerateOptions(blink=True, seed=1))
     assert m.blink.max() > 0.9
+
+
+def test_an_open_mouthed_expression_still_articulates_while_talking(hdtf):
+    """A shouting (or surprised) jaw is held whole in silence; while the voice is on only part of it
+    is held and the rest opens with each syllable, so the lips still meet for /p b m/."""
+    from emocast.audio.track import Prosody, SpeechFeatures, VisemeTrack
+    from emocast.render.mouth import mouth_area
+    from tests.motion.conftest import still
+
+    _, crop = hdtf
+    n = 100
+    jaw = np.zeros(n, np.float32)
+    closed = np.zeros(n, np.float32)
+    for start in range(40, n - 5, 10):  # syllables: 6 frames open, then a bilabial closure
+        jaw[start: start + 6] = 0.8
+        closed[start + 7: start + 10] = 1.0
+    loud = np.where(np.arange(n) >= 40, 0.6, 0.0).astype(np.float32)
+    talk = SpeechFeatures(num_frames=n, fps=FPS, prosody=Prosody(FPS, loud, loud * 0 + 140.0, loud > 0.1),
+                          visemes=VisemeTrack(FPS, jaw, jaw * 0, jaw * 0, closed))
+    motion = plan_motion(crop, expression({"AU25": 1.0, "AU26": 0.8}, n), talk, still())
+    area = np.array([mouth_area(motion.mesh_at(i)) for i in range(n)])
+    silent = area[10:30].mean()
+    assert silent > 150  # held whole before the voice starts
+    vowels = [area[s + 2: s + 4].max() for s in range(50, n - 5, 10)]
+    bilabials = [area[s + 8] for s in range(50, n - 5, 10)]
+    assert min(vowels) > 0.8 * silent  # the expression's opening is reached on the syllables
+    assert max(bilabials) < 0.2 * silent  # and the lips (nearly) meet between them: 14 % (was 100 %)

@@ -180,16 +180,20 @@ def test_surprise_mouth_is_a_tall_dark_opening_with_little_teeth(hdtf):
     assert np.median(pixels @ [0.299, 0.587, 0.114]) < 90  # mostly cavity
 
 
-def test_strong_anger_bares_clenched_teeth_and_mild_anger_keeps_the_lips_pressed(hdtf):
+def test_strong_anger_shouts_with_bared_teeth_and_mild_anger_keeps_the_lips_pressed(hdtf):
     from emocast.emotion.facs import prototype_aus
 
     _, crop = hdtf
     strong_img, strong_mesh, _ = _render(crop, prototype_aus("angry", 0.9))
     mild_mesh = _render(crop, prototype_aus("angry", 0.4))[1]
+    surprise_img, surprise_mesh, _ = _render(crop, SURPRISE)
     assert mouth_area(mild_mesh) < 5  # closed-mouth variant 4+5+7+17+23/24
-    assert mouth_area(strong_mesh) > 60  # open-mouth variant 4+5+7+10+25
+    assert mouth_area(strong_mesh) > mouth_area(surprise_mesh)  # open-mouth variant 4+5+7+10+25+26: a shout
     pixels, _ = _polygon_pixels(strong_img, strong_mesh[T.inner_mouth_polygon()])
-    assert _teeth(pixels).mean() > 0.3  # the opening shows teeth, not a dark cavity
+    surprise_pixels, _ = _polygon_pixels(surprise_img, surprise_mesh[T.inner_mouth_polygon()])
+    # the raised upper lip and lowered lower lip bare both rows of teeth; surprise's relaxed lips cover them
+    assert _teeth(pixels).mean() > 0.15
+    assert _teeth(pixels).mean() > 2 * _teeth(surprise_pixels).mean()
 
 
 def test_au9_pushes_the_lower_lids_up(hdtf):
