@@ -5,7 +5,8 @@
 1. relax the portrait to its neutral mesh (motion/neutral.py) and build its rig (motion/rig.py);
 2. per frame channel values: the expression's AUs, smoothed, plus the speech visemes mapped to
    mouth AUs (jaw -> AU26 + AU25, round / spread shapes, closed lips), combined so a smile stays
-   while talking and a speech opening overrides expression-pressed lips;
+   while talking, a speech opening overrides expression-pressed lips, and an expression's open jaw
+   (a shout, surprise) is held only in part while the voice is on;
 3. head pose from prosody (motion/head.py), blinks and gaze shifts (motion/eyes.py), seeded.
 """
 
@@ -28,11 +29,13 @@ EXPRESSION_SMOOTH_S = 0.08  # std of the expression smoothing (the plan may step
 VISEME_SMOOTH_S = 0.02  # visemes are already coarticulated; only take off frame-level steps
 SPEECH_JAW_TO_AU26 = 0.7  # viseme jaw 1.0 -> AU26 0.7 (about 11 mm: a wide /aa/)
 SPEECH_JAW_TO_AU25 = 0.6
-# While the voice is on (smoothed over TALKING_SMOOTH_S, so short pauses between words count as
-# talking), an expression's own jaw drop is held only in part; the rest opens with each syllable
-# (a shouting or surprised mouth still closes for /p b m/). In silence it is held whole.
+# While the voice is on (voice activity smoothed over TALKING_SMOOTH_S and times TALKING_GAIN, so
+# short pauses between words count as talking), an expression's own jaw drop is held only in part;
+# the rest opens with each syllable (a shouting or surprised mouth still closes for /p b m/). In
+# silence it is held whole.
 TALKING_JAW_HOLD = 0.4
 TALKING_SMOOTH_S = 0.3
+TALKING_GAIN = 1.5
 PRESSED_LIP_AUS = ("AU23", "AU24", "AU28")  # released while the jaw opens for speech
 
 
@@ -102,7 +105,7 @@ def _add_speech(weights: np.ndarray, channels: tuple[str, ...], speech: SpeechFe
                                 for x in (v.jaw, v.round, v.spread, v.closed))
     jaw, rnd, spread, closed = (np.clip(x, 0.0, 1.0) for x in (jaw, rnd, spread, closed))
     col = channels.index
-    talking = np.clip(1.5 * gaussian_smooth(_fit(speech.prosody.voiced.astype(np.float64), n), TALKING_SMOOTH_S * fps), 0.0, 1.0)
+    talking = np.clip(TALKING_GAIN * gaussian_smooth(_fit(speech.prosody.voiced.astype(np.float64), n), TALKING_SMOOTH_S * fps), 0.0, 1.0)
     hold = 1.0 - (1.0 - TALKING_JAW_HOLD) * talking
     expression_jaw = weights[:, col("AU26")].copy()
     held = expression_jaw * hold

@@ -62,7 +62,7 @@ class ShadingMaps:
     box: tuple[int, int, int, int]  # union of the maps' boxes (y0, y1, x0, x1)
     motion: object = None  # the MotionSequence the maps were built for (source landmarks, frame)
     smile: float = 0.0  # the portrait's own smile (fitted AU12) whose appearance is removed
-    _neutral: tuple | None = None  # (id of the source picture, its neutral-appearance copy)
+    _neutral: tuple | None = None  # (the source picture, its neutral-appearance copy, its own smile map or None)
 
     @classmethod
     def build(cls, size: tuple[int, int], motion) -> "ShadingMaps":
@@ -97,7 +97,7 @@ class ShadingMaps:
     def own_smile(self, channel_values: np.ndarray) -> tuple[tuple[int, int, int, int, np.ndarray], float] | None:
         """The photo's own smile shading (after `neutral_source`) and its weight in this frame: the
         frame's AU12 over the photo's, at most 1 (a frame smiling as much as the photo has its folds)."""
-        if self._neutral is None or self._neutral[2] is None or self.smile <= 0.0:
+        if self._neutral is None or self._neutral[2] is None:  # no motion, or nothing was flattened
             return None
         k = self.motion.channels.index("AU12")
         weight = min(float(channel_values[k]) / max(self.smile, OWN_SMILE_FROM), 1.0)
@@ -115,7 +115,7 @@ class ShadingMaps:
             image = self.neutral_source(image)
         weights = self.mix @ np.asarray(channel_values, np.float32) + self.blink_mix * blink
         active = [(m, float(wt)) for m, wt in zip(self.maps, weights) if wt > 0.01]
-        own = self.own_smile(channel_values) if self.motion is not None else None
+        own = self.own_smile(channel_values)
         if own is not None:
             active.append(own)
         if not active:
