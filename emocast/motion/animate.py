@@ -29,13 +29,15 @@ EXPRESSION_SMOOTH_S = 0.08  # std of the expression smoothing (the plan may step
 VISEME_SMOOTH_S = 0.02  # visemes are already coarticulated; only take off frame-level steps
 SPEECH_JAW_TO_AU26 = 0.7  # viseme jaw 1.0 -> AU26 0.7 (about 11 mm: a wide /aa/)
 SPEECH_JAW_TO_AU25 = 0.6
-# While the voice is on (voice activity smoothed over TALKING_SMOOTH_S and times TALKING_GAIN, so
-# short pauses between words count as talking), an expression's own jaw drop is held only in part;
-# the rest opens with each syllable (a shouting or surprised mouth still closes for /p b m/). In
-# silence it is held whole.
+# While the voice is on, an expression's own jaw drop is held only in part; the rest opens with each
+# syllable (a shouting or surprised mouth still closes for /p b m/). In silence it is held whole.
+# "Talking" starts TALKING_LEAD_S before the voice (speakers ready the mouth ~0.1-0.2 s ahead of the
+# sound) and lasts TALKING_HANG_S after it, so pauses between words count; TALKING_EASE_S smooths the
+# switch. (A symmetric 0.3 s blur began closing the mouth ~0.4 s before the first word.)
 TALKING_JAW_HOLD = 0.4
-TALKING_SMOOTH_S = 0.3
-TALKING_GAIN = 1.5
+TALKING_LEAD_S = 0.16
+TALKING_HANG_S = 0.4
+TALKING_EASE_S = 0.05
 PRESSED_LIP_AUS = ("AU23", "AU24", "AU28")  # released while the jaw opens for speech
 
 
@@ -105,7 +107,7 @@ def _add_speech(weights: np.ndarray, channels: tuple[str, ...], speech: SpeechFe
                                 for x in (v.jaw, v.round, v.spread, v.closed))
     jaw, rnd, spread, closed = (np.clip(x, 0.0, 1.0) for x in (jaw, rnd, spread, closed))
     col = channels.index
-    talking = np.clip(TALKING_GAIN * gaussian_smooth(_fit(speech.prosody.voiced.astype(np.float64), n), TALKING_SMOOTH_S * fps), 0.0, 1.0)
+    talking = talking_curve(_fit(speech.prosody.voiced, n) > 0.5, fps)
     hold = 1.0 - (1.0 - TALKING_JAW_HOLD) * talking
     expression_jaw = weights[:, col("AU26")].copy()
     held = expression_jaw * hold
@@ -124,6 +126,23 @@ def _add_speech(weights: np.ndarray, channels: tuple[str, ...], speech: SpeechFe
     weights[:, col("SPREAD")] = spread * (1.0 - 0.7 * smile)
     # lips meet for /p b m/ and silence unless the expression itself opens the mouth
     return closed * (1.0 - expression_open)
+
+
+def talking_curve(voiced: np.ndarray, fps: float) -> np.ndarray:
+    """(F,) 0..1: 1 from TALKING_LEAD_S before each voiced frame to TALKING_HANG_S after it, eased.
+
+    Args:
+        voiced: (F,) bool voice activity per video frame.
+        fps: frames per second.
+    """
+    voiced = np.asarray(voiced, bool)
+    n = len(voiced)
+    lead, hang = int(round(TALKING_LEAD_S * fps)), int(round(TALKING_HANG_S * fps))
+    count = np.concatenate([[0], np.cumsum(voiced)])
+    t = np.arange(n)
+    # voiced frames in [t - hang, t + lead]
+    near = count[np.minimum(t + lead + 1, n)] - count[np.maximum(t - hang, 0)]
+    return np.clip(gaussian_smooth((near > 0).astype(np.float64), TALKING_EASE_S * fps), 0.0, 1.0)
 
 
 def _fit(x: np.ndarray, n: int) -> np.ndarray:

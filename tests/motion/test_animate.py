@@ -80,3 +80,20 @@ def test_an_open_mouthed_expression_still_articulates_while_talking(hdtf):
     bilabials = [area[s + 8] for s in range(50, n - 5, 10)]
     assert min(vowels) > 0.8 * silent  # the expression's opening is reached on the syllables
     assert max(bilabials) < 0.2 * silent  # and the lips (nearly) meet between them: 14 % (was 100 %)
+    assert area[34] > 0.95 * silent  # 0.24 s before the first word the mouth is still wide open (was 86 %)
+
+
+def test_talking_starts_just_before_the_voice_and_bridges_pauses():
+    """The held-jaw switch: on from ~0.1 s before the voice, through short pauses between words,
+    off again ~0.4 s after the voice stops."""
+    from emocast.motion.animate import talking_curve
+
+    voiced = np.zeros(150, bool)
+    voiced[50:70] = True  # a word
+    voiced[77:90] = True  # a 0.28 s pause, then another
+    talking = talking_curve(voiced, FPS)
+    assert talking[:42].max() < 0.05  # silent until 0.32 s before the voice
+    assert talking[48] > 0.9  # ready 0.08 s before it
+    assert talking[70:77].min() > 0.95  # the pause counts as talking
+    assert talking[90:98].min() > 0.9  # and so do 0.3 s after the last word
+    assert talking[105:].max() < 0.05  # silence again from 0.6 s after it
