@@ -23,8 +23,12 @@ LIP_OUTER_LOWER = L.LOWER_LIP_OUTER
 MOUTH_CORNERS = (LIP_OUTER_UPPER[0], LIP_OUTER_UPPER[-1])  # outer corners, right then left
 INNER_CORNERS = (LIP_INNER_UPPER[0], LIP_INNER_UPPER[-1])
 STOMION_UPPER, STOMION_LOWER = 13, 14  # centre of the inner lip contours
-UPPER_LIP = tuple(sorted(set(LIP_INNER_UPPER + LIP_OUTER_UPPER) - set(MOUTH_CORNERS + INNER_CORNERS)))
-LOWER_LIP = tuple(sorted(set(LIP_INNER_LOWER + LIP_OUTER_LOWER) - set(MOUTH_CORNERS + INNER_CORNERS)))
+# the rows of mesh points between the inner and the outer contours (inner side first), right -> left
+LIP_UPPER_ROWS = ((183, 42, 41, 38, 12, 268, 271, 272, 407), (184, 74, 73, 72, 11, 302, 303, 304, 408))
+LIP_LOWER_ROWS = ((96, 89, 179, 86, 15, 316, 403, 319, 325), (77, 90, 180, 85, 16, 315, 404, 320, 307))
+# every point of each lip (contours and the rows between them), corners excluded: a lip moves as one
+UPPER_LIP = tuple(sorted(set(LIP_INNER_UPPER + LIP_OUTER_UPPER + sum(LIP_UPPER_ROWS, ())) - set(MOUTH_CORNERS + INNER_CORNERS)))
+LOWER_LIP = tuple(sorted(set(LIP_INNER_LOWER + LIP_OUTER_LOWER + sum(LIP_LOWER_ROWS, ())) - set(MOUTH_CORNERS + INNER_CORNERS)))
 
 # eyes: upper and lower lid contours from outer corner to inner corner, paired
 RIGHT_EYE_UPPER = L.RIGHT_EYE_UPPER

@@ -73,3 +73,24 @@ def test_smile_stays_while_talking(hdtf):
     base, _ = _face_frame_mesh(crop, {})
     smile_talk, _ = _face_frame_mesh(crop, {"AU12": 1.0}, jaw=np.full(1, 0.6))
     assert mouth_features(smile_talk)[0] > mouth_features(base)[0]
+
+
+def test_a_dropping_jaw_keeps_the_lips_rows_in_order_on_closed_lips():
+    """Lips closed in the photo: the rows of points inside each lip move with it, so opening the jaw
+    never folds a lip over itself (inner contour below the rows under it: the warp then sampled the
+    seam and drew rings on the lower lip)."""
+    from pathlib import Path
+
+    from emocast.face.crop import crop_face
+    from emocast.face.detect import detect_face
+    from emocast.face.image import load_portrait
+
+    photo = Path(__file__).resolve().parents[1] / "data" / "closed_lips_hdtf.jpg"
+    crop = crop_face(detect_face(load_portrait(photo)), 256)
+    for aus in ({"AU26": 1.0, "AU25": 1.0}, {"AU26": 0.9, "AU20": 1.0, "AU25": 0.8}, {"AU10": 1.0, "AU25": 1.0, "AU26": 0.8}):
+        mesh, _ = _face_frame_mesh(crop, aus)
+        for inner, outer, rows, sign in ((T.LIP_INNER_UPPER, T.LIP_OUTER_UPPER, T.LIP_UPPER_ROWS, -1.0),
+                                         (T.LIP_INNER_LOWER, T.LIP_OUTER_LOWER, T.LIP_LOWER_ROWS, 1.0)):
+            columns = np.stack([mesh[list(inner[2:-2]), 1], *(mesh[list(r[1:-1]), 1] for r in rows), mesh[list(outer[2:-2]), 1]])
+            # in order to within 0.005 IOD (the previous rig folded the inner contour 0.04-0.115 IOD past them)
+            assert (sign * np.diff(columns, axis=0) > -0.005).all(), aus

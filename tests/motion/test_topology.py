@@ -19,3 +19,19 @@ def test_eyes_pair_their_contours_from_the_outer_corner_in(hdtf):
         ring = np.round(face[list(eye.ring), :2] * 1000).astype(np.int32)
         centre = tuple(float(c) for c in face[eye.iris[0], :2] * 1000)
         assert cv2.pointPolygonTest(ring, centre, False) > 0  # the iris centre inside the lids
+
+
+def test_lip_rows_lie_between_the_inner_and_outer_contours(hdtf, astronaut):
+    """Every mesh point inside a lip (between its inner and outer contours) is one of that lip's
+    points, and the rows run from the inner side out, column by column."""
+    for _, crop in (hdtf, astronaut):
+        points = np.asarray(crop.landmarks, np.float32)[:, :2]
+        for lip, inner, outer, rows in ((T.UPPER_LIP, T.LIP_INNER_UPPER, T.LIP_OUTER_UPPER, T.LIP_UPPER_ROWS),
+                                        (T.LOWER_LIP, T.LIP_INNER_LOWER, T.LIP_OUTER_LOWER, T.LIP_LOWER_ROWS)):
+            polygon = np.concatenate([points[list(inner)], points[list(outer)][::-1]])
+            inside = {i for i in range(468) if cv2.pointPolygonTest(polygon, tuple(map(float, points[i])), True) > 0.5}
+            assert inside <= set(lip)
+            columns = np.stack([points[list(inner[1:-1]), 1], *(points[list(r), 1] for r in rows),
+                                points[list(outer[1:-1]), 1]])
+            order = np.diff(columns[:, 1:-1], axis=0)  # (next to the corners the rows almost meet)
+            assert (order > 0).all() if lip == T.LOWER_LIP else (order < 0).all()  # lower lip: inner row on top

@@ -170,3 +170,36 @@ def test_a_sliver_between_closed_lips_is_not_an_open_mouth(hdtf):
     parted = mesh.copy()
     parted[lower, 1] += 3.0
     assert mouth_is_open(parted)
+
+
+def test_lower_lip_of_a_closed_mouth_photo_never_samples_the_seam():
+    """Lips closed in the photo make the mouth's source triangles slivers. When the jaw drops, every
+    output pixel in the middle of the lower lip must still come from the photo's lower lip, not from
+    the seam or above it (a warp stalled on the sliver drew dark rings and blobs on the lip)."""
+    from pathlib import Path
+
+    from emocast.face.crop import crop_face
+    from emocast.face.detect import detect_face
+    from emocast.face.image import load_portrait
+    from emocast.render.frames import FrameRenderer
+
+    photo = Path(__file__).resolve().parents[1] / "data" / "closed_lips_hdtf.jpg"
+    crop = crop_face(detect_face(load_portrait(photo)), 512)
+    lower = list(T.LIP_INNER_LOWER)
+    gap = crop.landmarks[lower[1:-1], 1] - crop.landmarks[list(T.LIP_INNER_UPPER[1:-1]), 1]
+    assert gap.max() < 1.0  # the photo's lips are closed
+    surprise = {"AU1": 1.0, "AU2": 1.0, "AU5": 0.85, "AU25": 0.6, "AU26": 0.9}
+    motion = plan_motion(crop, expression(surprise, 1), speech(1), still())
+    renderer = FrameRenderer(crop, motion)
+    mesh, source = motion.mesh_at(0), motion.source
+    xs = np.round(mesh[lower[2:-2], 0]).astype(int)
+    top = T.contour_y(mesh[lower, :2], xs)
+    bottom = T.contour_y(mesh[list(T.LIP_OUTER_LOWER), :2], xs)
+    for exact in (False, True):
+        backward = renderer.warp.backward_map(renderer.warp.vertex_targets(mesh), exact=exact)
+        for x, y0, y1 in zip(xs, top, bottom):
+            ys = np.arange(int(np.ceil(y0 + 0.25 * (y1 - y0))), int(y1 - 0.25 * (y1 - y0)))
+            src_x, src_y = backward[ys, x, 0], backward[ys, x, 1]
+            below_seam = src_y - T.contour_y(source[lower, :2], src_x)
+            # 1.8-5 px below it; the stalled walk sampled up to 15 px above it
+            assert below_seam.min() > 1.0, f"lower-lip pixels at x={x} sample the seam (exact={exact})"
