@@ -96,6 +96,7 @@ def plan_motion(face: FaceGeometry, expression: ExpressionTrack, speech: SpeechF
         translation=(shift * frame.iod).astype(np.float32),
         blink=blink,
         gaze=gaze,
+        bounds=tuple(face.image.shape[:2]),
     )
 
 

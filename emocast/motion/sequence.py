@@ -16,6 +16,11 @@ from emocast.motion import topology as T
 from emocast.motion.rig import FaceFrame
 
 HEAD_PIVOT = np.array([0.0, 0.6, 1.3])  # head rotation centre in the face frame (IOD): behind the nose
+# A point moving towards the picture's edge keeps its motion up to BORDER_KNEE of its distance to the
+# edge, then eases off, never beyond BORDER_LIMIT of it: a chin near the bottom of a tightly framed
+# photo compresses the strip below it instead of folding over it (the warp's border never moves).
+BORDER_KNEE = 0.5
+BORDER_LIMIT = 0.8
 
 
 @dataclass
@@ -38,6 +43,7 @@ class MotionSequence:
     translation: np.ndarray  # (F, 2) float32 head shift in crop pixels
     blink: np.ndarray  # (F,) float32 0..1 eyelid closure from blinking
     gaze: np.ndarray  # (F, 2) float32 iris offset (u, v) in IOD units
+    bounds: tuple[int, int] | None = None  # (H, W) of the crop: motion eases off towards its edges
 
     @property
     def num_frames(self) -> int:
@@ -78,7 +84,10 @@ class MotionSequence:
         matrix = rot.T @ linear
         offset = (HEAD_PIVOT - HEAD_PIVOT @ rot.T) @ linear + origin
         offset[:2] += self.translation[i]
-        return (mesh @ matrix + offset).astype(np.float32)
+        posed = mesh @ matrix + offset
+        if self.bounds is not None:
+            keep_inside(posed, self.source, self.bounds)
+        return posed.astype(np.float32)
 
     def _cached_rig(self) -> tuple[np.ndarray, np.ndarray]:
         """(K, 478 * 3) float64 basis and (478, 3) float64 neutral, converted once (not per frame)."""
@@ -98,6 +107,21 @@ class MotionSequence:
             cache = (self.frame, matrix, origin)
             self.__dict__["_frame_cache"] = cache
         return cache[1], cache[2]
+
+
+def keep_inside(points: np.ndarray, source: np.ndarray, bounds: tuple[int, int]) -> None:
+    """Ease the motion of `points` (N, 2+) from `source` (N, 2+) off towards the edges of an (H, W)
+    picture (BORDER_KNEE, BORDER_LIMIT), in place. Motion away from an edge is left alone."""
+    h, w = bounds
+    start = np.asarray(source, np.float64)[:, :2]
+    d = points[:, :2] - start
+    room = np.maximum(np.where(d > 0, np.array([w - 1.0, h - 1.0]) - start, start), 1.0)
+    x = np.abs(d) / room
+    over = x > BORDER_KNEE
+    if over.any():
+        span = BORDER_LIMIT - BORDER_KNEE
+        x[over] = BORDER_KNEE + span * np.tanh((x[over] - BORDER_KNEE) / span)
+        points[:, :2] = start + np.sign(d) * x * room
 
 
 def rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:

@@ -3,7 +3,7 @@ import numpy as np
 from emocast.motion.animate import plan_motion
 from emocast.motion.eyes import blink_curve
 from emocast.options import GenerateOptions
-from tests.motion.conftest import expression, speech
+from tests.motion.conftest import expression, speech, still
 
 FPS = 25
 
@@ -60,7 +60,6 @@ def test_an_open_mouthed_expression_still_articulates_while_talking(hdtf):
     is held and the rest opens with each syllable, so the lips still meet for /p b m/."""
     from emocast.audio.track import Prosody, SpeechFeatures, VisemeTrack
     from emocast.render.mouth import mouth_area
-    from tests.motion.conftest import still
 
     _, crop = hdtf
     n = 100
@@ -97,3 +96,40 @@ def test_talking_starts_just_before_the_voice_and_bridges_pauses():
     assert talking[70:77].min() > 0.95  # the pause counts as talking
     assert talking[90:98].min() > 0.9  # and so do 0.3 s after the last word
     assert talking[105:].max() < 0.05  # silence again from 0.6 s after it
+
+
+def test_a_chin_near_the_picture_edge_compresses_the_strip_below_it(hdtf):
+    """The HDTF crop ends 0.3 IOD below the chin; a full jaw drop would carry the chin past the
+    picture's edge (where the warp's border never moves) and fold the neck over it."""
+    from emocast.motion import topology as T
+    from emocast.render.warp import WarpField
+
+    _, crop = hdtf
+    h, w = crop.image.shape[:2]
+    motion = plan_motion(crop, expression({"AU26": 1.0, "AU25": 1.0}, 1), speech(1), still())
+    mesh, source = motion.mesh_at(0), motion.source
+    chin = T.FACE_OVAL[np.argmax(source[list(T.FACE_OVAL), 1])]
+    room = (h - 1) - source[chin, 1]
+    drop = mesh[chin, 1] - source[chin, 1]
+    assert 0.4 * room < drop <= 0.8 * room  # the chin still drops, but stops short of the edge
+    field = WarpField.build((h, w), source, motion.frame.iod)
+    tri_src = field.source_points[field.triangles].astype(np.float64)
+    tri_dst = field.vertex_targets(mesh)[field.triangles].astype(np.float64)
+
+    def signed_area(t):
+        return (t[:, 1, 0] - t[:, 0, 0]) * (t[:, 2, 1] - t[:, 0, 1]) - (t[:, 2, 0] - t[:, 0, 0]) * (t[:, 1, 1] - t[:, 0, 1])
+
+    below_mouth = tri_src[:, :, 1].min(1) > source[T.STOMION_LOWER, 1] + 0.3 * motion.frame.iod
+    kept = np.sign(signed_area(tri_src)) == np.sign(signed_area(tri_dst))
+    assert kept[below_mouth].all()  # nothing between the lower lip and the picture's edge folds
+
+
+def test_motion_eases_off_towards_the_edges():
+    from emocast.motion.sequence import BORDER_LIMIT, keep_inside
+
+    source = np.array([[50.0, 80.0], [50.0, 80.0], [50.0, 50.0], [50.0, 80.0]])
+    points = source + np.array([[0.0, 35.0], [0.0, -35.0], [3.0, 4.0], [0.0, 9.0]])
+    keep_inside(points, source, (100, 100))  # 19 px of room below the first point
+    assert 0.5 * 19 < points[0, 1] - 80.0 < BORDER_LIMIT * 19  # eased, short of the edge
+    assert points[1, 1] == 45.0 and np.allclose(points[2], [53.0, 54.0])  # away from edges, or small: unchanged
+    assert points[3, 1] == 89.0  # within half the room: unchanged
