@@ -52,10 +52,31 @@ LIP_LINE_FADE_IOD = 0.03  # the line is gone where the lips are this far apart
 
 
 _POLYGON_INDEX = np.array(MOUTH_POLYGON)
+OUTLINE_STEPS = 4  # curve points per contour segment of the drawn opening
 # tooth boundaries as offsets from the midline in IOD, both sides (the arch shortens the far ones)
 _GAP_OFFSETS_IOD = np.array([sign * e * (1.0 - 0.25 * (e / 0.27)) for e in TOOTH_EDGES_IOD for sign in (-1.0, 1.0)])
 _LIP_UPPER = list(T.LIP_INNER_UPPER)
 _LIP_LOWER = list(T.LIP_INNER_LOWER)
+
+
+def mouth_outline(mesh: np.ndarray) -> np.ndarray:
+    """(N, 2) float64 outline of the opening: the inner lip contours of a (478, 2+) pixel mesh as
+    Catmull-Rom curves through their points (OUTLINE_STEPS per segment), the corners kept sharp.
+
+    The 11-point contours joined by straight segments drew an angular opening at 512 px."""
+    poly = np.asarray(mesh, np.float64)[_POLYGON_INDEX, :2]
+    upper = poly[: len(_LIP_UPPER)]
+    lower = np.concatenate([poly[len(_LIP_UPPER) - 1:], poly[:1]])  # left corner -> right corner
+    return np.concatenate([_catmull_rom(upper)[:-1], _catmull_rom(lower)[:-1]])
+
+
+def _catmull_rom(points: np.ndarray) -> np.ndarray:
+    """Uniform Catmull-Rom curve through `points` (n, 2), ends clamped: (OUTLINE_STEPS * (n - 1) + 1, 2)."""
+    p = np.concatenate([points[:1], points, points[-1:]])
+    t = np.linspace(0.0, 1.0, OUTLINE_STEPS, endpoint=False)[:, None, None]
+    p0, p1, p2, p3 = p[:-3][None], p[1:-2][None], p[2:-1][None], p[3:][None]
+    curve = 0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (3 * p1 - p0 - 3 * p2 + p3) * t**3)
+    return np.concatenate([curve.transpose(1, 0, 2).reshape(-1, 2), points[-1:]])
 
 
 def mouth_area(mesh: np.ndarray) -> float:
@@ -203,7 +224,7 @@ def draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray, jaw_px: fl
     mesh = np.asarray(mesh, np.float64)
     if not mouth_is_open(mesh):
         return
-    poly = mesh[_POLYGON_INDEX, :2]
+    poly = mouth_outline(mesh)
     h, w = frame.shape[:2]
     (lo_x, lo_y), (hi_x, hi_y) = poly.min(0).tolist(), poly.max(0).tolist()
     x0, y0 = max(math.floor(lo_x) - 2, 0), max(math.floor(lo_y) - 2, 0)

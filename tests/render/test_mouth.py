@@ -100,7 +100,7 @@ def _reference_draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray,
     if not M.mouth_is_open(mesh):
         return
     h, w = frame.shape[:2]
-    poly = np.asarray(mesh, np.float64)[M.MOUTH_POLYGON, :2]
+    poly = M.mouth_outline(mesh)  # the outline is shared; the layers are what this reference checks
     x0, y0 = np.floor(poly.min(0)).astype(int) - 2
     x1, y1 = np.ceil(poly.max(0)).astype(int) + 3
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
@@ -168,3 +168,25 @@ def _reference_draw_mouth(frame: np.ndarray, mesh: np.ndarray, rest: np.ndarray,
 def _cover(ys, top, bottom):
     """(rows, cols, 1): how much of each pixel's height (y - 0.5 .. y + 0.5) lies between top and bottom."""
     return np.clip(np.minimum(bottom, ys + 0.5) - np.maximum(top, ys - 0.5), 0.0, 1.0)[..., None]
+
+
+def test_the_opening_is_drawn_as_a_curve_through_the_lip_contours(hdtf):
+    """The outline passes through every inner-lip point (corners included) and bulges smoothly
+    between them: no straight segment with a kink at each landmark."""
+    _, crop = hdtf
+    motion = plan_motion(crop, expression({"AU25": 1.0, "AU26": 0.8}, 1), speech(1), still())
+    mesh = np.asarray(motion.mesh_at(0), np.float64)
+    outline = M.mouth_outline(mesh)
+    corners = mesh[list(M.MOUTH_POLYGON), :2]
+    nearest = np.min(np.linalg.norm(outline[:, None] - corners[None], axis=-1), axis=0)
+    assert nearest.max() < 1e-9  # through every contour point
+    # turning angle along the upper contour: spread over the curve, not all at the landmarks (the
+    # polygon turns only there; the curve's sharpest step turns 0.28 rad where the polygon's 0.52)
+    def turns(points):
+        seg = np.diff(points, axis=0)
+        return np.abs(np.diff(np.unwrap(np.arctan2(seg[:, 1], seg[:, 0]))))
+
+    curve = turns(outline[: M.OUTLINE_STEPS * (len(T.LIP_INNER_UPPER) - 1) + 1])
+    polygon = turns(mesh[list(T.LIP_INNER_UPPER), :2])
+    assert curve.max() < 0.7 * polygon.max()
+    assert M.mouth_area(mesh) > 0 and cv2.contourArea(outline.astype(np.float32)) > 0.98 * M.mouth_area(mesh)
