@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from emocast.motion import topology as T
+from emocast.render.mouth import LUMA, LUMA_F32
 
 MIN_RISE_IOD = 0.006  # lid rise (IOD) below which nothing is drawn (gaze jitter, speech)
 FULL_RISE_IOD = 0.02  # the band is fully opaque from this rise on; thinner bands fade in (no pop)
@@ -242,9 +243,9 @@ def _lid_margin(image: np.ndarray, up: np.ndarray, lo: np.ndarray, centre: np.nd
     Measured down the columns beside the iris (where the sclera shows below the lashes): the first
     point past the darkest one whose luminance is 60% of the way back up to the sclera's."""
     h, w = image.shape[:2]
-    grey = image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) if image.ndim == 3 else image
+    grey = image.astype(np.float32) @ LUMA_F32 if image.ndim == 3 else image
     _, down = _axes(up, lo)
-    white = float(sclera @ np.array([0.299, 0.587, 0.114]))
+    white = float(sclera @ LUMA)
     steps = np.arange(0.0, 0.06 * iod, 0.5)
     found = []
     for j in range(1, len(up) - 1):
@@ -317,7 +318,7 @@ def _sample_colours(image: np.ndarray, up: np.ndarray, lo: np.ndarray, centre: n
     iris_px = patch[opening & (dist < 0.75 * radius)]
     white_px = patch[opening & (dist > 1.15 * radius)]
     if len(white_px) >= 6:
-        lum = white_px @ np.array([0.299, 0.587, 0.114])
+        lum = white_px @ LUMA
         sclera = np.median(white_px[lum >= np.percentile(lum, 60)], axis=0)
         grey = sclera.mean()
         sclera = grey + 0.6 * (sclera - grey)  # skin and lashes bleed colour into small samples

@@ -36,7 +36,8 @@ TONGUE_RGB = np.array([165.0, 78.0, 82.0])
 # (a black-and-white photo: grey teeth). Luma never changes, so neither does the grey picture.
 REFERENCE_SKIN_RGB = np.array([194.0, 150.0, 130.0])
 CAST_SHARE = 0.75
-LUMA = np.array([0.299, 0.587, 0.114])
+LUMA = np.array([0.299, 0.587, 0.114])  # Rec. 601 luma weights (the render stage's one copy)
+LUMA_F32 = LUMA.astype(np.float32)
 # Teeth in the mouth's shade are lit by light bounced off the lips and the cavity, not by the room:
 # the lower row (in the upper lip's and the cavity's shadow) takes this share of the lips' hue, at
 # equal luma (a grey band of lower teeth beside warm skin reads blue).

@@ -30,8 +30,7 @@ import cv2
 import numpy as np
 
 from emocast.motion import topology as T
-
-LUMA_F32 = np.array([0.299, 0.587, 0.114], np.float32)
+from emocast.render.mouth import LUMA_F32
 
 # which channels drive each map, and how much
 MAP_CHANNELS: dict[str, dict[str, float]] = {
