@@ -14,17 +14,24 @@ from emocast.face.geometry import FaceGeometry
 from emocast.options import GenerateOptions
 
 PORTRAITS = Path(__file__).resolve().parents[2] / "assets" / "portraits"
+CLOSED_LIPS = Path(__file__).resolve().parents[1] / "data" / "closed_lips_hdtf.jpg"  # see tests/data/README.md
 CROP_SIZE = 256
 
 
 @lru_cache(maxsize=None)
 def portrait(name: str) -> tuple[FaceGeometry, FaceGeometry]:
     """(full picture, 256 px face crop) of assets/portraits/<name>.jpg."""
+    return detected(PORTRAITS / f"{name}.jpg")
+
+
+@lru_cache(maxsize=None)
+def detected(path: Path) -> tuple[FaceGeometry, FaceGeometry]:
+    """(full picture, 256 px face crop) of the portrait at `path`, detected once per session."""
     from emocast.face.crop import crop_face
     from emocast.face.detect import detect_face
     from emocast.face.image import load_portrait
 
-    full = detect_face(load_portrait(PORTRAITS / f"{name}.jpg"))
+    full = detect_face(load_portrait(path))
     return full, crop_face(full, CROP_SIZE)
 
 
@@ -57,3 +64,9 @@ def hdtf():
 @pytest.fixture(scope="session")
 def astronaut():
     return portrait("astronaut")
+
+
+@pytest.fixture(scope="session")
+def closed_lips():
+    """A frame of the HDTF clip whose lips are closed (tests/data/closed_lips_hdtf.jpg)."""
+    return detected(CLOSED_LIPS)

@@ -75,18 +75,11 @@ def test_smile_stays_while_talking(hdtf):
     assert mouth_features(smile_talk)[0] > mouth_features(base)[0]
 
 
-def test_a_dropping_jaw_keeps_the_lips_rows_in_order_on_closed_lips():
+def test_a_dropping_jaw_keeps_the_lips_rows_in_order_on_closed_lips(closed_lips):
     """Lips closed in the photo: the rows of points inside each lip move with it, so opening the jaw
     never folds a lip over itself (inner contour below the rows under it: the warp then sampled the
     seam and drew rings on the lower lip)."""
-    from pathlib import Path
-
-    from emocast.face.crop import crop_face
-    from emocast.face.detect import detect_face
-    from emocast.face.image import load_portrait
-
-    photo = Path(__file__).resolve().parents[1] / "data" / "closed_lips_hdtf.jpg"
-    crop = crop_face(detect_face(load_portrait(photo)), 256)
+    _, crop = closed_lips
     for aus in ({"AU26": 1.0, "AU25": 1.0}, {"AU26": 0.9, "AU20": 1.0, "AU25": 0.8}, {"AU10": 1.0, "AU25": 1.0, "AU26": 0.8}):
         mesh, _ = _face_frame_mesh(crop, aus)
         for inner, outer, rows, sign in ((T.LIP_INNER_UPPER, T.LIP_OUTER_UPPER, T.LIP_UPPER_ROWS, -1.0),

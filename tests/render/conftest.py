@@ -1,1 +1,1 @@
-from tests.motion.conftest import astronaut, hdtf  # noqa: F401  (shared session fixtures)
+from tests.motion.conftest import astronaut, closed_lips, hdtf  # noqa: F401  (shared session fixtures)

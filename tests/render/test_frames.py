@@ -172,19 +172,14 @@ def test_a_sliver_between_closed_lips_is_not_an_open_mouth(hdtf):
     assert mouth_is_open(parted)
 
 
-def test_lower_lip_of_a_closed_mouth_photo_never_samples_the_seam():
+def test_lower_lip_of_a_closed_mouth_photo_never_samples_the_seam(closed_lips):
     """Lips closed in the photo make the mouth's source triangles slivers. When the jaw drops, every
     output pixel in the middle of the lower lip must still come from the photo's lower lip, not from
     the seam or above it (a warp stalled on the sliver drew dark rings and blobs on the lip)."""
-    from pathlib import Path
-
     from emocast.face.crop import crop_face
-    from emocast.face.detect import detect_face
-    from emocast.face.image import load_portrait
     from emocast.render.frames import FrameRenderer
 
-    photo = Path(__file__).resolve().parents[1] / "data" / "closed_lips_hdtf.jpg"
-    crop = crop_face(detect_face(load_portrait(photo)), 512)
+    crop = crop_face(closed_lips[0], 512)
     lower = list(T.LIP_INNER_LOWER)
     gap = crop.landmarks[lower[1:-1], 1] - crop.landmarks[list(T.LIP_INNER_UPPER[1:-1]), 1]
     assert gap.max() < 1.0  # the photo's lips are closed
