@@ -9,7 +9,8 @@ source triangle and barycentric weights, as one sparse matrix. Per frame (`WarpF
 1. vertex displacements (target - source) -> coarse forward field U: one sparse product;
 2. backward map on the coarse grid by fixed-point iteration X <- Y - U(X) (U sampled by remap),
    then Newton steps with each triangle's exact inverse affine where it has not converged
-   (lips and lids closing);
+   (lips and lids closing); a walk that stalls (on the sliver triangles of lips closed in the
+   photo) is finished by finding, among its triangle's near neighbours, the one whose target holds it;
 3. cv2.resize of the coarse displacement to full size and one cv2.remap of the source picture,
    over the part of the picture that moves by more than 1/64 px (the rest is copied: identical).
 
@@ -33,6 +34,9 @@ GRID_STEP = 4  # pixels between coarse map samples (at 512 px: a 128 x 128 grid)
 FIXED_POINT_ITERATIONS = 3
 NEWTON_ITERATIONS = 3
 NEWTON_TOLERANCE_PX = 0.25  # fixed-point residual above which a sample gets Newton steps
+STALLED_PX = 0.25  # a Newton walk whose last step is longer than this (pixels) has not converged
+FOUND = -0.05  # smallest barycentric coordinate of an output position "in" a target triangle
+LOCATE_RINGS = 2  # a stalled sample is looked up among the triangles this many vertex-rings around it
 RING_SCALES = (1.3, 1.75)  # extra rings around the face, relative to the face oval about its centre
 RING_FOLLOW = (0.6, 0.2)  # how much each ring follows the face oval's motion
 BORDER_ANCHORS_PER_SIDE = 8
@@ -192,10 +196,13 @@ class WarpField:
         # resize the displacement, not the positions: positions would be off by half a sample at the edge
         return cv2.resize(disp, (w, h), interpolation=cv2.INTER_LINEAR) + self.identity
 
-    def _inverse_affines(self, targets: np.ndarray) -> np.ndarray:
-        """(T, 6) float32 per triangle the affine taking target positions back to source positions.
+    def _inverse_affines(self, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per triangle, the affine taking target positions back to source positions, and the
+        triangle's barycentric coordinates as affine functions of the target position.
 
-        Rows are (a, b, c, d, e, f): source x = a x + b y + c, source y = d x + e y + f.
+        Returns:
+            (6, T) float32 rows (a, b, c, d, e, f): source x = a x + b y + c, source y = d x + e y + f;
+            (6, T) float32 rows: l1 = r0 x + r1 y + r2, l2 = r3 x + r4 y + r5 (collapsed targets: never inside).
         """
         dst = np.asarray(targets, np.float64)[:, :2][self.triangles]  # (T, 3, 2)
         ox, oy = dst[:, 0, 0], dst[:, 0, 1]
@@ -203,17 +210,20 @@ class WarpField:
         e2x, e2y = dst[:, 2, 0] - ox, dst[:, 2, 1] - oy
         det = e1x * e2y - e2x * e1y
         floor = self._det_floor  # collapsed target triangles get a large, finite inverse
-        det = np.where(np.abs(det) < floor, np.where(det < 0, -floor, floor), det)
+        collapsed = np.abs(det) < floor
+        det = np.where(collapsed, np.where(det < 0, -floor, floor), det)
         i00, i01, i10, i11 = e2y / det, -e2x / det, -e1y / det, e1x / det  # inverse of [e1 e2]
         s00, s01, s10, s11, sx, sy = self._source_affine  # source edges (columns) and origin
-        out = np.empty((len(det), 6))
-        out[:, 0] = s00 * i00 + s01 * i10
-        out[:, 1] = s00 * i01 + s01 * i11
-        out[:, 3] = s10 * i00 + s11 * i10
-        out[:, 4] = s10 * i01 + s11 * i11
-        out[:, 2] = sx - out[:, 0] * ox - out[:, 1] * oy
-        out[:, 5] = sy - out[:, 3] * ox - out[:, 4] * oy
-        return out.astype(np.float32)
+        out = np.empty((6, len(det)))
+        out[0] = s00 * i00 + s01 * i10
+        out[1] = s00 * i01 + s01 * i11
+        out[3] = s10 * i00 + s11 * i10
+        out[4] = s10 * i01 + s11 * i11
+        out[2] = sx - out[0] * ox - out[1] * oy
+        out[5] = sy - out[3] * ox - out[4] * oy
+        bary = np.stack([i00, i01, -(i00 * ox + i01 * oy), i10, i11, -(i10 * ox + i11 * oy)])
+        bary[2, collapsed] = -1e6
+        return out.astype(np.float32), bary.astype(np.float32)
 
     def _newton(self, targets: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Solve forward(x) = y per sample by walking with per-triangle inverse affines.
@@ -226,7 +236,7 @@ class WarpField:
         Returns:
             (n, 2) float32 source positions.
         """
-        a = np.ascontiguousarray(self._inverse_affines(targets).T)  # (6, T): one row per coefficient
+        a, bary = self._inverse_affines(targets)
         h, w = self.size
         tri = self.triangle_map.ravel()
         px, py = x[:, 0].astype(np.float32), x[:, 1].astype(np.float32)
@@ -238,7 +248,32 @@ class WarpField:
             scale = np.minimum(1.0, self.max_step / np.maximum(np.hypot(dx, dy), 1e-6))
             px += dx * scale
             py += dy * scale
+        # a walk still taking long steps has stalled (see _locate_stalled); one that ended outside its
+        # triangle's target is left alone: where the target folds, the walk's side of the fold is right
+        stalled = np.flatnonzero(np.abs(dx) + np.abs(dy) > STALLED_PX)
+        if len(stalled):
+            self._locate_stalled(a, bary, t[stalled], stalled, px, py, yx, yy)
         return np.stack([px, py], 1)
+
+    def _locate_stalled(self, a: np.ndarray, bary: np.ndarray, last: np.ndarray, stalled: np.ndarray,
+                        px: np.ndarray, py: np.ndarray, yx: np.ndarray, yy: np.ndarray) -> None:
+        """Finish the walks that stalled (in place): the triangle whose target holds the output position.
+
+        Lips closed in the photo make the mouth's source triangles slivers; the walk then goes back
+        and forth across the seam (each inverse sends the position onto the sliver, whose pixels
+        belong to a neighbour) and lower-lip pixels sampled the seam: dark rings and specks on the
+        lip. The right triangle is a near neighbour of the one the walk stopped in: among those,
+        the one whose target triangle contains the output position (largest smallest barycentric
+        coordinate) gives the source position directly.
+        """
+        cand = self._neighbours[last]  # (n, K) candidate triangles, padded with the last one
+        inside = _inside(bary, cand, yx[stalled, None], yy[stalled, None])
+        pick = inside.argmax(1)
+        rows = np.arange(len(stalled))
+        found = inside[rows, pick] > FOUND  # in a triangle or just off its edge
+        i, best = stalled[found], cand[rows[found], pick[found]]
+        px[i] = a[0, best] * yx[i] + a[1, best] * yy[i] + a[2, best]
+        py[i] = a[3, best] * yx[i] + a[4, best] * yy[i] + a[5, best]
 
     def __post_init__(self) -> None:
         """Derived per-crop constants for the fast path."""
@@ -262,6 +297,7 @@ class WarpField:
         e1, e2 = src[:, 1] - src[:, 0], src[:, 2] - src[:, 0]
         self._source_affine = (e1[:, 0], e2[:, 0], e1[:, 1], e2[:, 1], src[:, 0, 0], src[:, 0, 1])
         self._det_floor = 0.02 * np.abs(e1[:, 0] * e2[:, 1] - e2[:, 0] * e1[:, 1]) + 1e-3
+        self._neighbours = _neighbour_table(self.triangles, LOCATE_RINGS)
 
 
 def warp_image(image: np.ndarray, backward: np.ndarray) -> np.ndarray:
@@ -290,6 +326,32 @@ def _rings(mesh: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndar
     if not points:
         return np.zeros((0, 2)), np.zeros((0, 3), np.int32), np.zeros((0, 3), np.float32)
     return np.array(points), np.array(index, np.int32), np.array(weight, np.float32)
+
+
+def _inside(bary: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Smallest barycentric coordinate of output positions (x, y) in target triangles `t` (< 0: outside)."""
+    l1 = bary[0, t] * x + bary[1, t] * y + bary[2, t]
+    l2 = bary[3, t] * x + bary[4, t] * y + bary[5, t]
+    return np.minimum(np.minimum(l1, l2), 1.0 - l1 - l2)
+
+
+def _neighbour_table(triangles: np.ndarray, rings: int) -> np.ndarray:
+    """(T, K) int32: each triangle's neighbours up to `rings` shared-vertex steps away (itself included),
+    rows padded with the triangle itself."""
+    from scipy.sparse import csr_matrix
+
+    n = len(triangles)
+    incidence = csr_matrix((np.ones(3 * n, np.float32), (np.repeat(np.arange(n), 3), triangles.ravel())))
+    step = (incidence @ incidence.T).astype(bool).astype(np.float32)  # triangles sharing a vertex
+    near = step
+    for _ in range(rings - 1):
+        near = (near @ step).astype(bool).astype(np.float32)
+    near = near.tocsr()
+    counts = np.diff(near.indptr)
+    table = np.repeat(np.arange(n, dtype=np.int32)[:, None], counts.max(), 1)
+    cols = np.arange(counts.max())[None, :] < counts[:, None]
+    table[cols] = near.indices
+    return table
 
 
 def _border_anchors(h: int, w: int) -> np.ndarray:
