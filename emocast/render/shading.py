@@ -153,7 +153,12 @@ FLATTEN_SPOTS = (
 # past them); slightly parted lips keep their own texture (the renderer already covers the gap)
 REPAINT_SMILE = 0.5  # fitted source AU12
 REPAINT_GAP_IOD = 0.08  # gap between the inner lip centres
-SEAM_SHADE = 0.82  # repainted lips' shade (x their colour) at the seam; 0.94 at the upper lip's outer edge
+SEAM_SHADE = 0.82  # repainted lips' shade (x their colour) at the seam; 0.90 at the upper lip's outer edge
+LIP_COLOUR_SHARE = 0.3  # each repainted lip's colour moved this far towards the two lips' mean
+LIP_CORNER_DARKEN = 0.15  # repainted lips' shade lost at the mouth corners
+LIP_HIGHLIGHT = 0.06  # light caught in the middle of the repainted lower lip
+LIP_FURROWS = 48  # fine furrows across the repainted lips, from corner to corner
+LIP_FURROW_DEPTH = 0.05  # their relative depth
 
 
 def neutral_appearance(image: np.ndarray, landmarks: np.ndarray, frame, smile: float) -> np.ndarray:
@@ -230,7 +235,8 @@ def _paint_over_teeth(image: np.ndarray, pts: np.ndarray, iod: float) -> np.ndar
         pick = part if part.sum() >= 10 else band
         reddest = pick & (redness >= np.percentile(redness[pick], 50))
         colours.append(np.median(rgb[reddest], axis=0))
-    up_rgb, lo_rgb = colours
+    # the two lips are one tissue: a lip in shadow in the photo (a laughing upper lip) keeps part of its shade
+    up_rgb, lo_rgb = ((1.0 - LIP_COLOUR_SHARE) * c + LIP_COLOUR_SHARE * (colours[0] + colours[1]) / 2 for c in colours)
 
     def distance_to(contour) -> np.ndarray:
         canvas = np.full(size, 255, np.uint8)
@@ -243,15 +249,30 @@ def _paint_over_teeth(image: np.ndarray, pts: np.ndarray, iod: float) -> np.ndar
     t_lo = d_il / (d_il + d_ol + 1e-3)  # 0 at the inner contour .. 1 at the outer edge
     # one continuous shade: the upper lip a little darker towards the seam (it turns inwards), the
     # lower lip lit in its middle (rounded), the gap at the seam's level; no edge for the warp to break
-    shade = np.where(upper, 0.94 - 0.12 * t_up, SEAM_SHADE + 0.14 * np.sin(np.pi * np.clip(t_lo, 0, 1)) ** 0.7)
+    shade = np.where(upper, 0.90 - 0.10 * t_up, SEAM_SHADE + 0.14 * np.sin(np.pi * np.clip(t_lo, 0, 1)) ** 0.7)
     shade = np.where(inner, SEAM_SHADE, shade)
+    # across the mouth (u: -1 .. 1 corner to corner): the lips turn in and darken towards the corners,
+    # the lower lip catches the light in its middle, and fine furrows run across both lips
+    a, b = p[T.MOUTH_CORNERS[0]], p[T.MOUTH_CORNERS[1]]
+    half = max(float(np.linalg.norm(b - a)) / 2.0, 1.0)
+    axis = (b - a) / (2.0 * half)
+    xs = np.arange(size[1], dtype=np.float32)[None, :]
+    u = ((xs - (a[0] + b[0]) / 2) * axis[0] + (ys - (a[1] + b[1]) / 2) * axis[1]) / half
+    shade = shade * (1.0 - LIP_CORNER_DARKEN * np.clip(np.abs(u), 0.0, 1.0) ** 2.5)
+    shade = shade + np.where(upper, 0.0, LIP_HIGHLIGHT * np.exp(-(u / 0.35) ** 2 - ((t_lo - 0.45) / 0.25) ** 2))
+    knots = np.random.default_rng(0).standard_normal(LIP_FURROWS + 1)  # same furrows every run
+    furrows = np.interp(np.clip(u, -1.0, 1.0), np.linspace(-1.0, 1.0, LIP_FURROWS + 1), knots)
+    shade = shade * (1.0 + LIP_FURROW_DEPTH * np.tanh(furrows) * band)
     # each lip's own colour, blended over a wide band around the slit line (the gap's two halves)
     split = np.clip((ys - mid_v) / max(0.06 * iod, 1.0) + 0.5, 0.0, 1.0)[..., None]
     painted = shade[..., None] * (up_rgb * (1.0 - split) + lo_rgb * split)
     # keep a little of the photo's fine texture where it is lip (not teeth), for realism
     detail = rgb - cv2.GaussianBlur(rgb, (0, 0), 1.2)
     painted += 0.5 * detail * (band & (redness > 0.5 * float(np.median(redness[band]))))[..., None]
-    alpha = cv2.GaussianBlur(lips, (0, 0), max(0.01 * iod, 0.7))[..., None]
+    # the upper lip's border is crisp, the lower lip fades into the skin below it
+    crisp = cv2.GaussianBlur(lips, (0, 0), max(0.01 * iod, 0.7))
+    soft = cv2.GaussianBlur(lips, (0, 0), max(0.018 * iod, 1.0))
+    alpha = np.where(upper, crisp, soft)[..., None]
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(rgb * (1 - alpha) + painted * alpha, 0, 255).astype(np.uint8)
     return out
