@@ -52,6 +52,26 @@ def test_neutral_appearance_flattens_the_smile_folds_and_hides_teeth(astronaut):
     assert _teeth(after).mean() < 0.3 * _teeth(before).mean()
 
 
+def test_repainted_lips_are_shaded_like_lips(astronaut):
+    """The laughing astronaut's lips are repainted closed: the lower lip is lit in its middle and
+    darker towards the corners, with fine furrows across it, not one flat colour (a sticker)."""
+    import cv2
+
+    _, crop = astronaut
+    frame = FaceFrame.from_landmarks(crop.landmarks)
+    _, fitted = neutralize(frame.to_face(crop.landmarks))
+    lum = cv2.cvtColor(neutral_appearance(crop.image, crop.landmarks, frame, fitted["AU12"]), cv2.COLOR_RGB2GRAY)
+    pts = np.asarray(crop.landmarks, np.float64)[:, :2]
+    a, b = pts[T.MOUTH_CORNERS[0]], pts[T.MOUTH_CORNERS[1]]
+    u = np.linspace(-0.8, 0.8, 33)  # corner to corner
+    xs = (a[0] + b[0]) / 2 + u * (b[0] - a[0]) / 2
+    ys = (T.contour_y(pts[list(T.LIP_INNER_LOWER)], xs) + T.contour_y(pts[list(T.LIP_OUTER_LOWER)], xs)) / 2
+    row = lum[np.round(ys).astype(int), np.round(xs).astype(int)].astype(np.float64)  # along the lower lip
+    assert row[np.abs(u) < 0.2].mean() > 1.05 * row[np.abs(u) > 0.6].mean()  # 1.10 (flat paint: 1.00)
+    fine = row - cv2.GaussianBlur(row[None], (0, 0), 3).ravel()
+    assert fine[4:-4].std() > 2.0  # grey levels; 3.6 (flat paint: 1.5)
+
+
 def _fold_contrast(img, pts, iod):
     """Mid-scale luminance contrast over both nasolabial folds (between nose wing and mouth corner)."""
     import cv2
