@@ -226,8 +226,8 @@ def _paint_over_teeth(image: np.ndarray, pts: np.ndarray, iod: float) -> np.ndar
     redness = (rgb[..., 0] - rgb[..., 1]) / (rgb.sum(-1) + 1.0)
     ys = np.arange(size[0], dtype=np.float32)[:, None]
     stomion = (p[T.STOMION_UPPER] + p[T.STOMION_LOWER]) / 2
-    mid_v = T.contour_y(np.stack([p[T.MOUTH_CORNERS[0]], stomion, p[T.MOUTH_CORNERS[1]]]),
-                        np.arange(size[1]))[None, :]
+    a, b = p[T.MOUTH_CORNERS[0]], p[T.MOUTH_CORNERS[1]]
+    mid_v = T.contour_y(np.stack([a, stomion, b]), np.arange(size[1]))[None, :]
     upper = ys < mid_v  # upper lip above the slit line through the corners and the lip centre
     # each lip's colour: the redder half of its own pixels (teeth and skin at its loose edges are not red)
     colours = []
@@ -253,7 +253,6 @@ def _paint_over_teeth(image: np.ndarray, pts: np.ndarray, iod: float) -> np.ndar
     shade = np.where(inner, SEAM_SHADE, shade)
     # across the mouth (u: -1 .. 1 corner to corner): the lips turn in and darken towards the corners,
     # the lower lip catches the light in its middle, and fine furrows run across both lips
-    a, b = p[T.MOUTH_CORNERS[0]], p[T.MOUTH_CORNERS[1]]
     half = max(float(np.linalg.norm(b - a)) / 2.0, 1.0)
     axis = (b - a) / (2.0 * half)
     xs = np.arange(size[1], dtype=np.float32)[None, :]
