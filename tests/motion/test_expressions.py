@@ -222,3 +222,23 @@ def test_au9_pushes_the_lower_lids_up(hdtf):
     sneer = _render(crop, {"AU9": 1.0})[2]
     ap = lambda m: eye_aperture(m.frame.to_face(m.mesh_at(0)))  # noqa: E731
     assert ap(sneer) < ap(base) - 0.03
+
+
+def test_a_plain_happy_prompt_smiles_about_as_broadly_as_a_smiling_photo(hdtf, astronaut):
+    """At the slider's maximum the word "happy" lifts the mouth corners (lips closed) about as much as
+    in a real smiling photo (the astronaut's own smile); a smaller smile read "neutral" on stills."""
+    from emocast.emotion.analyze import analyze_prompt
+    from emocast.emotion.expression import expression_track
+    from emocast.motion.neutral import close_mouth, mouth_features
+
+    def lift(face):
+        closed = face.copy()
+        close_mouth(closed)
+        return mouth_features(closed)[0]
+
+    _, crop = hdtf
+    track = expression_track(analyze_prompt("happy", intensity=1.0), speech(1).prosody, voice_strength=0.0)
+    motion = plan_motion(crop, track, speech(1), still())
+    _, smiling = astronaut
+    photo = FaceFrame.from_landmarks(smiling.landmarks).to_face(smiling.landmarks)
+    assert lift(motion.frame.to_face(motion.mesh_at(0))) > 0.8 * lift(photo) > 0.1
