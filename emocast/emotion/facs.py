@@ -39,7 +39,10 @@ PROTOTYPES: dict[str, dict[str, float]] = {
     # and widens it to 1.02 IOD, as in real smiling photos (10: lift 0.09-0.21, median 0.14; width
     # 1.02-1.29); at 1.0 it stopped at 0.105 / 0.97 and 15 of 23 stills read "happy" (now 18)
     "happy": {"AU6": 0.85, "AU12": 1.3, "AU25": 0.55, "AU26": 0.2},
-    "sad": {"AU1": 0.9, "AU4": 0.6, "AU15": 0.85, "AU17": 0.45, "AU43": 0.3},
+    # sad: at the slider's maximum the corners drop 0.13 IOD below the lip centre and the lids droop to
+    # 0.82 of the relaxed opening (with AU15 0.85 and AU43 0.3: 0.09 and 0.96, as the raised inner
+    # brows lift the lids back; stills read neutral 8 of 23 times, now 7; bench_quality 2 -> 3 of 4)
+    "sad": {"AU1": 0.9, "AU4": 0.6, "AU15": 1.2, "AU17": 0.45, "AU43": 0.5},
     "surprised": {"AU1": 1.0, "AU2": 1.0, "AU5": 0.85, "AU25": 0.6, "AU26": 0.9},
     # fear: AU7 tenses the lower lid but (in the rig) also lowers the upper lid a little, which hides
     # the AU5 widening (and the sclera the eye pass draws): a light AU7 keeps the eyes wide

@@ -242,3 +242,25 @@ def test_a_plain_happy_prompt_smiles_about_as_broadly_as_a_smiling_photo(hdtf, a
     _, smiling = astronaut
     photo = FaceFrame.from_landmarks(smiling.landmarks).to_face(smiling.landmarks)
     assert lift(motion.frame.to_face(motion.mesh_at(0))) > 0.8 * lift(photo) > 0.1
+
+
+def test_a_plain_sad_prompt_droops_the_lids_and_turns_the_corners_down(hdtf):
+    """Sadness's drooping upper lids (Ekman & Friesen's AU41, a partial AU43 here) narrow the eyes
+    visibly at the slider's maximum, and the corners come well below the lip centre."""
+    from emocast.emotion.analyze import analyze_prompt
+    from emocast.emotion.expression import expression_track
+    from emocast.motion.neutral import close_mouth, mouth_features
+
+    _, crop = hdtf
+
+    def face(word):
+        track = expression_track(analyze_prompt(word, intensity=1.0), speech(1).prosody, voice_strength=0.0)
+        motion = plan_motion(crop, track, speech(1), still())
+        mesh = motion.frame.to_face(motion.mesh_at(0))
+        closed = mesh.copy()
+        close_mouth(closed)
+        return eye_aperture(mesh), mouth_features(closed)[0]
+
+    (neutral_eyes, neutral_lift), (sad_eyes, sad_lift) = face("neutral"), face("sad")
+    assert sad_eyes < 0.88 * neutral_eyes
+    assert sad_lift < neutral_lift - 0.11
