@@ -224,43 +224,39 @@ def test_au9_pushes_the_lower_lids_up(hdtf):
     assert ap(sneer) < ap(base) - 0.03
 
 
+
+def _prompt_face(crop, word):
+    """Face-frame mesh (IOD) of a one-word prompt at the slider's maximum, held still and silent."""
+    from emocast.emotion.analyze import analyze_prompt
+    from emocast.emotion.expression import expression_track
+
+    track = expression_track(analyze_prompt(word, intensity=1.0), speech(1).prosody, voice_strength=0.0)
+    motion = plan_motion(crop, track, speech(1), still())
+    return motion.frame.to_face(motion.mesh_at(0))
+
+
+def _corner_lift(face):
+    """Mouth-corner lift above the lip centre with the lips closed (IOD; > 0: a smile)."""
+    from emocast.motion.neutral import close_mouth, mouth_features
+
+    closed = face.copy()
+    close_mouth(closed)
+    return mouth_features(closed)[0]
+
+
 def test_a_plain_happy_prompt_smiles_about_as_broadly_as_a_smiling_photo(hdtf, astronaut):
     """At the slider's maximum the word "happy" lifts the mouth corners (lips closed) about as much as
     in a real smiling photo (the astronaut's own smile); a smaller smile read "neutral" on stills."""
-    from emocast.emotion.analyze import analyze_prompt
-    from emocast.emotion.expression import expression_track
-    from emocast.motion.neutral import close_mouth, mouth_features
-
-    def lift(face):
-        closed = face.copy()
-        close_mouth(closed)
-        return mouth_features(closed)[0]
-
     _, crop = hdtf
-    track = expression_track(analyze_prompt("happy", intensity=1.0), speech(1).prosody, voice_strength=0.0)
-    motion = plan_motion(crop, track, speech(1), still())
     _, smiling = astronaut
     photo = FaceFrame.from_landmarks(smiling.landmarks).to_face(smiling.landmarks)
-    assert lift(motion.frame.to_face(motion.mesh_at(0))) > 0.8 * lift(photo) > 0.1
+    assert _corner_lift(_prompt_face(crop, "happy")) > 0.8 * _corner_lift(photo) > 0.1
 
 
 def test_a_plain_sad_prompt_droops_the_lids_and_turns_the_corners_down(hdtf):
     """Sadness's drooping upper lids (Ekman & Friesen's AU41, a partial AU43 here) narrow the eyes
     visibly at the slider's maximum, and the corners come well below the lip centre."""
-    from emocast.emotion.analyze import analyze_prompt
-    from emocast.emotion.expression import expression_track
-    from emocast.motion.neutral import close_mouth, mouth_features
-
     _, crop = hdtf
-
-    def face(word):
-        track = expression_track(analyze_prompt(word, intensity=1.0), speech(1).prosody, voice_strength=0.0)
-        motion = plan_motion(crop, track, speech(1), still())
-        mesh = motion.frame.to_face(motion.mesh_at(0))
-        closed = mesh.copy()
-        close_mouth(closed)
-        return eye_aperture(mesh), mouth_features(closed)[0]
-
-    (neutral_eyes, neutral_lift), (sad_eyes, sad_lift) = face("neutral"), face("sad")
-    assert sad_eyes < 0.88 * neutral_eyes
-    assert sad_lift < neutral_lift - 0.11
+    neutral, sad = _prompt_face(crop, "neutral"), _prompt_face(crop, "sad")
+    assert eye_aperture(sad) < 0.88 * eye_aperture(neutral)
+    assert _corner_lift(sad) < _corner_lift(neutral) - 0.11
