@@ -5,7 +5,8 @@ thread does not help; a second process does (`python -m emocast.render.helper`, 
 helper in audio/phonemes.py: a fresh interpreter, never a fork, and it never re-runs the caller's
 script the way multiprocessing's spawn would). This process hands the helper frame numbers, at most
 SLOTS ahead, and renders the others itself, so the helper takes more of them while this process is
-busy encoding. The helper writes each frame into a slot of a memory-mapped ring file and answers
+busy encoding. Until the helper says it is ready (imports and unpickling, ~0.5 s) this process renders
+the first frames itself, so neither it nor the encoder waits for the helper's start. The helper writes each frame into a slot of a memory-mapped ring file and answers
 with the slot; the slot is reused once that frame has been yielded.
 
     frames = helper_frames(face, motion)   # an iterator like render_frames, or None (use one process)
@@ -41,6 +42,7 @@ SLOTS = 6  # frames handed to the helper and not yet yielded (6 x 768 KB at 512^
 MAX_HELD = 4  # frames this process renders ahead while waiting for one of the helper's
 ANSWER_TIMEOUT_S = 60.0  # the helper has imported, built its renderer and drawn a frame by then
 MESSAGE = struct.Struct("<ii")  # (frame index, slot); index -1: stop (to helper) / error (from it)
+READY = -2  # the helper's first message: it has loaded the renderer and takes frames
 
 
 def helper_frames(face: FaceGeometry, motion: MotionSequence, exact: bool = False) -> Iterator[np.ndarray] | None:
@@ -78,6 +80,7 @@ class _Helper:
         )
         self.free = deque(range(SLOTS))
         self.alive = True
+        self.ready = False  # frames are asked of the helper only once it has said READY
 
     def request(self, index: int) -> None:
         """Ask for frame `index` (a slot must be free)."""
@@ -87,7 +90,10 @@ class _Helper:
         self.free.append(slot)
 
     def answer(self, timeout: float | None) -> tuple[int, int] | None:
-        """(index, slot) of a finished frame, or None when nothing came within `timeout` s."""
+        """(index, slot) of a finished frame, or None when nothing came within `timeout` s.
+
+        A READY message is taken in passing (it sets `ready`); then this returns None.
+        """
         if not self.alive:
             return None
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
@@ -97,6 +103,9 @@ class _Helper:
         if data is None:
             return self.give_up("exited early")
         index, value = MESSAGE.unpack(data)
+        if index == READY:
+            self.ready = True
+            return None
         if index < 0:
             text = _read_exactly(self.proc.stdout, value) or b""
             return self.give_up(text.decode("utf-8", "replace"))
@@ -151,7 +160,9 @@ def _shared_frames(face: FaceGeometry, motion: MotionSequence, exact: bool) -> I
         arrived: dict[int, int] = {}  # the helper's frames not yet yielded: index -> slot
         for i in range(num_frames):
             while i not in held and i not in arrived:
-                while helper.alive and helper.free and handed < num_frames:
+                if helper.alive and not helper.ready:
+                    helper.answer(timeout=0)  # nothing is asked of it before READY, so no frame comes
+                while helper.ready and helper.alive and helper.free and handed < num_frames:
                     helper.request(handed)  # keep the helper busy, at most SLOTS frames ahead
                     to_helper.add(handed)
                     handed += 1
@@ -205,6 +216,8 @@ def _helper_main(ring_path: str, data_path: str) -> None:
         ring = np.load(ring_path, mmap_mode="r+")
         with open(data_path, "rb") as f:
             renderer = pickle.load(f)  # a FrameRenderer built by the main process
+        stdout.write(MESSAGE.pack(READY, 0))
+        stdout.flush()
         while (data := _read_exactly(stdin, MESSAGE.size)) is not None:
             index, slot = MESSAGE.unpack(data)
             if index < 0:

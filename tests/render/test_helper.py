@@ -50,6 +50,7 @@ def test_helper_frames_equal_one_process_frames(clip, caplog, monkeypatch):
         assert np.array_equal(frame, renderer.render(i)), f"frame {i} differs"
         count += 1
     assert count == NUM_FRAMES
+    assert calls[0] == 0  # this process drew the first frame itself instead of waiting for the helper's start
     assert "render helper stopped" not in caplog.text
     assert len(calls) - NUM_FRAMES < 0.9 * NUM_FRAMES  # the helper drew a real share (calls here: ours + the test's)
     assert _rings() == before  # the ring file is removed
