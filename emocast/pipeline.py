@@ -96,35 +96,35 @@ def _generate_mesh(
     progress: ProgressFn,
     timings: dict[str, float],
 ) -> Path:
+    # the other stages are imported later (~0.5 s): the phone helper gets going first
     from emocast.audio.load import load_audio
     from emocast.audio.speech import SpeechAnalysis
-    from emocast.emotion.analyze import analyze_prompt
-    from emocast.emotion.expression import expression_track
-    from emocast.face.detect import detect_face
-    from emocast.face.image import load_portrait
-    from emocast.face.crop import crop_face
-    from emocast.motion.animate import plan_motion
-    from emocast.render.frames import render_frames
-    from emocast.video import VideoWriter
 
     clock = _StageClock(timings)
 
-    # 1. understand: prompt -> emotion plan
-    progress("prompt", 0.0)
-    plan = analyze_prompt(prompt, intensity=options.intensity)
-    clock.lap("prompt")
-    for warning in plan.warnings:
-        logger.warning(warning)
-
-    # 2. listen: audio -> prosody + visemes per video frame
+    # 1. listen: audio -> prosody + visemes per video frame; first, so that a helper process
+    # decodes phones while this one reads the prompt and the face
     progress("audio", 0.0)
     track = load_audio(audio, max_seconds=options.max_audio_seconds)
-    listening = SpeechAnalysis(track, fps=options.fps)  # a helper process may decode phones meanwhile
+    listening = SpeechAnalysis(track, fps=options.fps)
     clock.lap("audio")
 
-    # 3. face: landmarks on the portrait, face-centred crop
-    progress("face", 0.0)
     try:
+        # 2. understand: prompt -> emotion plan
+        progress("prompt", 0.0)
+        from emocast.emotion.analyze import analyze_prompt
+
+        plan = analyze_prompt(prompt, intensity=options.intensity)
+        clock.lap("prompt")
+        for warning in plan.warnings:
+            logger.warning(warning)
+
+        # 3. face: landmarks on the portrait, face-centred crop
+        progress("face", 0.0)
+        from emocast.face.crop import crop_face
+        from emocast.face.detect import detect_face
+        from emocast.face.image import load_portrait
+
         portrait = load_portrait(image)
         face = detect_face(portrait, source=image.name)
         crop = crop_face(face, options.size)
@@ -134,6 +134,12 @@ def _generate_mesh(
     for warning in crop.warnings:  # the face's own (several faces, tilt, closed eyes) + the crop's (edge, small)
         logger.warning(warning)
     clock.lap("face")
+    # the later stages' modules load (~0.3 s) while the phone helper may still be decoding
+    from emocast.emotion.expression import expression_track
+    from emocast.motion.animate import plan_motion
+    from emocast.render.frames import render_frames
+    from emocast.video import VideoWriter
+
     speech = listening.result()
     clock.lap("audio")
 

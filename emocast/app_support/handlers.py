@@ -34,8 +34,8 @@ ReportFn = Callable[[float, str], None]  # (overall fraction 0..1, what is happe
 
 # Readable names and the share of the whole job each pipeline stage takes (mesh engine on a CPU).
 STAGES: dict[str, tuple[str, float, float]] = {
-    "prompt": ("Reading the emotion prompt", 0.00, 0.05),
-    "audio": ("Listening to the speech", 0.05, 0.20),
+    "audio": ("Listening to the speech", 0.00, 0.15),
+    "prompt": ("Reading the emotion prompt", 0.15, 0.20),
     "face": ("Finding the face", 0.20, 0.30),
     "motion": ("Planning expression and head motion", 0.30, 0.40),
     "render": ("Rendering and encoding the video", 0.40, 1.00),

@@ -64,14 +64,18 @@ class SpeechAnalysis:
         self.active = voice_activity(self.features)
         self.loudness = loudness_curve(self.features, self.active)
 
-        # 2. prosody per video frame
-        self.prosody = compute_prosody(track.samples, self.features, self.active, fps, self.num_frames)
-
-        # 3. phones, started (a helper process may decode part of them meanwhile)
+        # 2. phones, started first (a helper process may decode part of them meanwhile)
         self._result: SpeechFeatures | None = None
         self._phones: PhoneJob | None = None
         if method in ("auto", "phones"):
             self._phones = PhoneJob(track.samples, self.active, self.features.energy_db)
+
+        # 3. prosody per video frame
+        try:
+            self.prosody = compute_prosody(track.samples, self.features, self.active, fps, self.num_frames)
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
         """Drop the analysis (e.g. the face stage failed): stops a phone helper process at once."""

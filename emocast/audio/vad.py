@@ -9,7 +9,6 @@ words are filled, and a hangover keeps the voice on briefly after each run (word
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from emocast.audio.features import HOP_SECONDS, FrameFeatures
 
@@ -34,6 +33,8 @@ def voice_activity(features: FrameFeatures) -> np.ndarray:
     Returns:
         (K,) bool, True where someone speaks.
     """
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d  # here: the phone helper imports runs() only
+
     energy = features.energy_db.astype(np.float64)
     if energy.max() < ABS_MIN_DB:
         return np.zeros(len(energy), bool)

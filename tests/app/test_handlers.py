@@ -157,7 +157,7 @@ def test_engine_list_shows_only_usable_engines_with_reasons(monkeypatch):
 def test_stage_progress_rises_over_known_and_unknown_stages():
     seen = []
     progress = h.StageProgress(lambda f, d: seen.append((f, d)), start=0.5, end=1.0, prefix="Clip 2 of 2: ")
-    for stage, fraction in [("prompt", 0), ("face", 0), ("render", 0.5), ("audio", 0), ("denoise", 0.9), ("done", 1)]:
+    for stage, fraction in [("audio", 0), ("face", 0), ("render", 0.5), ("prompt", 0), ("denoise", 0.9), ("done", 1)]:
         progress(stage, fraction)
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[0] == 0.5 and fractions[-1] == 1.0
