@@ -24,7 +24,10 @@ from emocast.system import usable_cpus
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 AUDIO_BITRATE = 128_000  # bits per second
-X264_OPTIONS = {"preset": "superfast", "crf": "20"}  # ~4 ms per 512^2 frame on one core here
+# ~3 ms per 512^2 frame on one core here. b-adapt=0 always puts 3 B-frames between P-frames (a talking
+# head has no scene cuts): x264 12% faster and files 33% smaller than superfast's own B-frame choice,
+# PSNR-Y 45.7 dB instead of 46.6 (550 rendered frames, 2 portraits)
+X264_OPTIONS = {"preset": "superfast", "crf": "20", "x264-params": "b-adapt=0"}
 QUEUE_FRAMES = 8  # frames waiting for the encoder thread (8 x 393 KB at 512^2)
 
 
