@@ -21,4 +21,8 @@ def helper_environment() -> dict[str, str]:
     env = dict(os.environ)
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(emocast.__file__)))
     env["PYTHONPATH"] = os.pathsep.join([package_root, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    # a helper is one of several busy processes: BLAS threads would only spin (sched_yield) on the
+    # cores the others use
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(name, "1")
     return env

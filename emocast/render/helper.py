@@ -211,6 +211,9 @@ def _shm_dir() -> str | None:
 
 def _helper_main(ring_path: str, data_path: str) -> None:
     """Entry of the helper process: render the frames asked for on stdin into the ring."""
+    import cv2
+
+    cv2.setNumThreads(1)  # this process is itself the parallelism: OpenCV's pool would compete with it
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     try:
         ring = np.load(ring_path, mmap_mode="r+")
