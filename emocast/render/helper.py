@@ -43,6 +43,7 @@ MAX_HELD = 4  # frames this process renders ahead while waiting for one of the h
 ANSWER_TIMEOUT_S = 60.0  # the helper has imported, built its renderer and drawn a frame by then
 MESSAGE = struct.Struct("<ii")  # (frame index, slot); index -1: stop (to helper) / error (from it)
 READY = -2  # the helper's first message: it has loaded the renderer and takes frames
+GO = -3  # the first message to the helper: the renderer is in the job file
 
 
 def helper_frames(face: FaceGeometry, motion: MotionSequence, exact: bool = False) -> Iterator[np.ndarray] | None:
@@ -61,17 +62,16 @@ def helper_frames(face: FaceGeometry, motion: MotionSequence, exact: bool = Fals
 class _Helper:
     """The helper process, its ring of frame slots and the pipe messages."""
 
-    def __init__(self, renderer) -> None:
-        h, w = renderer.image.shape[:2]
+    def __init__(self, size: tuple[int, int]) -> None:
+        """Start the process for (H, W) frames at once: it imports the renderer's modules (~0.5 s)
+        while this process builds the renderer; send() then hands it over."""
+        h, w = size
         self._dir = tempfile.TemporaryDirectory(prefix="emocast-render-", dir=_shm_dir())
         ring_path = Path(self._dir.name) / "ring.npy"
-        data_path = Path(self._dir.name) / "job.pkl"
+        self._job_path = Path(self._dir.name) / "job.pkl"
         self.ring = np.lib.format.open_memmap(ring_path, mode="w+", dtype=np.uint8, shape=(SLOTS, h, w, 3))
-        with open(data_path, "wb") as f:
-            # the renderer as built here (~7.5 MB at 512 px, ~10 ms): the helper skips its ~0.5 s set-up
-            pickle.dump(renderer, f, protocol=pickle.HIGHEST_PROTOCOL)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "emocast.render.helper", str(ring_path), str(data_path)],
+            [sys.executable, "-m", "emocast.render.helper", str(ring_path), str(self._job_path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # failures come back as messages
@@ -81,6 +81,12 @@ class _Helper:
         self.free = deque(range(SLOTS))
         self.alive = True
         self.ready = False  # frames are asked of the helper only once it has said READY
+
+    def send(self, renderer) -> None:
+        """Hand the helper the renderer as built here (~7.5 MB at 512 px, ~10 ms): it skips the ~0.5 s set-up."""
+        with open(self._job_path, "wb") as f:
+            pickle.dump(renderer, f, protocol=pickle.HIGHEST_PROTOCOL)
+        self._send(GO, 0)
 
     def request(self, index: int) -> None:
         """Ask for frame `index` (a slot must be free)."""
@@ -143,11 +149,25 @@ class _Helper:
 def _shared_frames(face: FaceGeometry, motion: MotionSequence, exact: bool) -> Iterator[np.ndarray]:
     from emocast.render.frames import FrameRenderer
 
-    renderer = FrameRenderer(face, motion, exact=exact)
+    helper: _Helper | None = None
     try:
-        helper = _Helper(renderer)
-    except (OSError, pickle.PicklingError) as e:  # no room for the ring, no processes, ...
+        helper = _Helper(face.image.shape[:2])  # it imports while the renderer is built here
+    except OSError as e:  # no room for the ring, no processes, ...
         logger.info("render helper did not start (%s); rendering in one process", e)
+    try:
+        renderer = FrameRenderer(face, motion, exact=exact)
+    except BaseException:
+        if helper is not None:
+            helper.close()
+        raise
+    if helper is not None:
+        try:
+            helper.send(renderer)
+        except (OSError, pickle.PicklingError) as e:
+            logger.info("render helper did not start (%s); rendering in one process", e)
+            helper.close()
+            helper = None
+    if helper is None:
         for i in range(motion.num_frames):
             yield renderer.render(i)
         return
@@ -214,8 +234,13 @@ def _helper_main(ring_path: str, data_path: str) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # this process is itself the parallelism: OpenCV's pool would compete with it
+    import emocast.render.frames  # noqa: F401 - the renderer's modules load while the main process builds it
+
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     try:
+        data = _read_exactly(stdin, MESSAGE.size)
+        if data is None or MESSAGE.unpack(data)[0] != GO:
+            return  # the main process stopped before handing over a renderer
         ring = np.load(ring_path, mmap_mode="r+")
         with open(data_path, "rb") as f:
             renderer = pickle.load(f)  # a FrameRenderer built by the main process
