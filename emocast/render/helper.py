@@ -5,9 +5,10 @@ thread does not help; a second process does (`python -m emocast.render.helper`, 
 helper in audio/phonemes.py: a fresh interpreter, never a fork, and it never re-runs the caller's
 script the way multiprocessing's spawn would). This process hands the helper frame numbers, at most
 SLOTS ahead, and renders the others itself, so the helper takes more of them while this process is
-busy encoding. Until the helper says it is ready (imports and unpickling, ~0.5 s) this process renders
-the first frames itself, so neither it nor the encoder waits for the helper's start. The helper writes each frame into a slot of a memory-mapped ring file and answers
-with the slot; the slot is reused once that frame has been yielded.
+busy encoding. The helper is started before the renderer is built (it imports meanwhile) and gets
+it with a GO message; until it says READY this process draws the first frames itself, so neither it
+nor the encoder waits for the helper's start. The helper writes each frame into a slot of a
+memory-mapped ring file and answers with the slot; the slot is reused once that frame has been yielded.
 
     frames = helper_frames(face, motion)   # an iterator like render_frames, or None (use one process)
 
