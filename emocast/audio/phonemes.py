@@ -30,7 +30,7 @@ PAD_SECONDS = 0.25  # silence kept around each chunk (cepstral mean + onsets)
 DITHER = 1e-4  # tiny noise so digital silence does not upset the front end
 DECODER_FRAME_RATE = 100  # PocketSphinx frames per second (its -frate default)
 PARALLEL_MIN_SECONDS = 20.0  # with this much speech a helper process decodes part of it (PhoneJob)
-HELPER_SHARE = 0.6  # share of the speech (the end of it) the helper decodes; this process reads the prompt and face meanwhile
+HELPER_SHARE = 0.6  # share of the speech (its end) the helper decodes; this process reads prompt and face meanwhile
 HELPER_TIMEOUT_S = 900
 SILENCE_PHONES = ("SIL",)  # plus fillers like +NSN+, +SPN+ (anything in '+')
 
